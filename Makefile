@@ -1,0 +1,67 @@
+# Attention Masks, Step by Step: the two commands are `make book` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+BUILD  := _build/html
+
+# Quiet, reproducible TensorFlow in every notebook kernel the build starts.
+export TF_CPP_MIN_LOG_LEVEL  := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYTHONHASHSEED        := 0
+export MPLBACKEND            := Agg
+
+BOOK_SOURCES := _config.yml _toc.yml intro.md $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
+
+.PHONY: help setup book test test-fast lab serve clean
+help:
+	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
+	@echo "make test   set up, build the book (strict) and run every test"
+	@echo "make lab    JupyterLab on chapters/ (MyST chapters open as notebooks)"
+	@echo "make serve  the built book on http://127.0.0.1:8000"
+	@echo "make clean  remove the build, the vendored scripts and .venv"
+
+# --- set-up -----------------------------------------------------------------
+setup: $(VENV)/.installed _vendor/.stamp
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+_vendor/.stamp: node_modules/.package-lock.json tools/vendor.py $(VENV)/.installed
+	$(BIN)/python tools/vendor.py
+	touch $@
+
+# --- the book ---------------------------------------------------------------
+# Every notebook is executed on every build; a failing cell or any Sphinx
+# warning fails it (-W --keep-going reports them all first).
+$(BUILD)/.built: $(BOOK_SOURCES) $(VENV)/.installed _vendor/.stamp
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	touch $@
+
+book: setup $(BUILD)/.built
+	@echo "The book is built: open $(CURDIR)/$(BUILD)/index.html (or run: make serve)"
+
+# --- tests ------------------------------------------------------------------
+test: setup $(BUILD)/.built
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not build and not browser"
+
+# --- reading and running ----------------------------------------------------
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --notebook-dir=chapters
+
+serve:
+	@test -f $(BUILD)/index.html || { echo "No book yet: run make book"; exit 1; }
+	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(BUILD)
+
+clean:
+	rm -rf _build _vendor node_modules $(VENV) .pytest_cache .hypothesis
