@@ -8,7 +8,6 @@ BUILD  := _build/html
 export TF_CPP_MIN_LOG_LEVEL  := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED        := 0
-export MPLBACKEND            := Agg
 
 BOOK_SOURCES := _config.yml _toc.yml intro.md $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
 

@@ -16,8 +16,11 @@ def as_tensor(value: Any, argument: str) -> tf.Tensor:
         return value
     if hasattr(value, "numpy") and callable(value.numpy):  # tf.Variable, Keras tensors in eager
         return tf.convert_to_tensor(value)
-    array = np.asarray(value)
-    if array.dtype == object:
+    try:
+        array = np.asarray(value)
+    except ValueError:  # NumPy >= 1.24 refuses ragged nested lists outright
+        array = None
+    if array is None or array.dtype == object:
         raise MaskTypeError.expected(
             argument,
             "a rectangular array of numbers or booleans",

@@ -21,12 +21,13 @@ array([[1, 1, 1, 0, 0, 0],
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import tensorflow as tf
 
 from lib._checks import as_tensor, check_bool, check_integer, check_rank, describe
-from lib.errors import MaskError
+from lib.errors import MaskError, MaskTypeError
 
 PAD_ID = 0
 """The token id that means padding: ``Embedding(mask_zero=True)`` masks exactly this id."""
@@ -47,12 +48,17 @@ def _check_padding_mask(mask: Any, argument: str) -> tf.Tensor:
     return tensor
 
 
-def _check_not_empty(mask: tf.Tensor, argument: str) -> None:
-    """Reject a batch with no rows or columns, or a row with no real token."""
+def _check_not_empty(mask: tf.Tensor, argument: str, received: tf.Tensor | None = None) -> None:
+    """Reject a batch with no rows or columns, or a row with no real token.
+
+    ``received`` is the tensor the caller was given (token ids, say), named in the message.
+    """
     batch, length = mask.shape
     if batch == 0 or length == 0:
         raise MaskError.expected(
-            argument, "at least one sequence of at least one token", f"an empty batch ({describe(mask)})"
+            argument,
+            "at least one sequence of at least one token",
+            f"an empty batch ({describe(mask if received is None else received)})",
         )
     if tf.executing_eagerly():
         empty_rows = tf.where(~tf.reduce_any(mask, axis=1))[:, 0].numpy().tolist()
@@ -73,16 +79,20 @@ def padding_mask(token_ids: Any, pad_id: int = PAD_ID) -> tf.Tensor:
     >>> padding_mask([[5, 2, 0]]).numpy()
     array([[ True,  True, False]])
     """
+    if isinstance(pad_id, bool) or not isinstance(pad_id, numbers.Integral):
+        raise MaskTypeError.expected("pad_id", "an int token id", repr(pad_id))
     ids = as_tensor(token_ids, "token_ids")
     check_rank(ids, 2, "token_ids", "(B, S) token ids", _SEED_HINT if ids.shape.rank == 3 else "")
     check_integer(ids, "token_ids")
-    mask = tf.not_equal(ids, tf.cast(pad_id, ids.dtype))
-    _check_not_empty(mask, "token_ids")
+    mask = tf.not_equal(ids, tf.cast(int(pad_id), ids.dtype))
+    _check_not_empty(mask, "token_ids", received=ids)
     return mask
 
 
 def query_mask(padding_mask: Any) -> tf.Tensor:
     """(B, T, 1) column mask: ``padding_mask[:, :, None]``, one entry per query position.
+
+    Taught in chapter 4 (broadcasting).
 
     >>> query_mask([[True, False]]).numpy().tolist()
     [[[True], [False]]]
@@ -94,6 +104,8 @@ def query_mask(padding_mask: Any) -> tf.Tensor:
 def key_mask(padding_mask: Any) -> tf.Tensor:
     """(B, 1, S) row mask: ``padding_mask[:, None, :]``, one entry per key position.
 
+    Taught in chapter 4 (broadcasting).
+
     >>> key_mask([[True, False]]).numpy().tolist()
     [[[True, False]]]
     """
@@ -104,7 +116,7 @@ def key_mask(padding_mask: Any) -> tf.Tensor:
 def self_attention_mask(padding_mask: Any) -> tf.Tensor:
     """(B, T, T) mask: ``query_mask & key_mask``; ``[b, i, j]`` is True iff tokens i and j are real.
 
-    This is the question's ``mask[:, :, None] & mask[:, None, :]``.
+    This is the question's ``mask[:, :, None] & mask[:, None, :]``, taught in chapter 5.
 
     >>> self_attention_mask([[True, False]]).numpy().astype(int).tolist()
     [[[1, 0], [0, 0]]]
@@ -142,9 +154,9 @@ def causal_mask(query_length: int, key_length: int | None = None) -> tf.Tensor:
     """
     key_length = query_length if key_length is None else key_length
     for name, value in (("query_length", query_length), ("key_length", key_length)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise MaskError.expected(name, "a positive int", repr(value))
-    ones = tf.ones((query_length, key_length), dtype=tf.bool)
+    ones = tf.ones((int(query_length), int(key_length)), dtype=tf.bool)
     return tf.cast(tf.linalg.band_part(tf.cast(ones, tf.int8), -1, 0), tf.bool)[tf.newaxis]
 
 

@@ -1,12 +1,14 @@
 """Pad (and truncate) token-id sequences to one length: a (B, S) integer matrix.
 
-Taught in chapter 2; every later chapter pads with :func:`pad_batch`.
+Introduced in chapter 2; every later chapter pads with :func:`pad_batch`.
 
 >>> pad_batch([[1, 3, 2, 7, 4, 5], [1, 3, 6]])
 array([[1, 3, 2, 7, 4, 5],
        [1, 3, 6, 0, 0, 0]], dtype=int32)
 >>> pad_batch([[1, 3, 6]], length=5, padding="pre")
 array([[0, 0, 1, 3, 6]], dtype=int32)
+>>> pad_batch([[1, 3, 2, 7, 4, 5]], length=4, truncating="pre")
+array([[2, 7, 4, 5]], dtype=int32)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from lib.errors import MaskError, MaskTypeError
 
 PAD_ID = 0
+"""The id :func:`pad_batch` fills with; no real token may have it."""
 
 
 def pad_batch(
@@ -59,11 +62,12 @@ def pad_batch(
             )
         if not np.issubdtype(row.dtype, np.integer):
             raise MaskTypeError.expected(f"sequences[{index}]", "integer token ids", f"dtype {row.dtype}")
-        if (row == PAD_ID).any() or (row < 0).any():
+        if (row <= PAD_ID).any():
+            positions = np.flatnonzero(row <= PAD_ID).tolist()
             raise MaskError.expected(
                 f"sequences[{index}]",
                 "ids >= 1 (0 is reserved for padding)",
-                f"{row.tolist()}",
+                f"{row.tolist()}, with id(s) {row[positions].tolist()} at position(s) {positions}",
                 "Shift the ids by +1, as lib.vocab.Vocabulary does.",
             )
         rows.append(row)
@@ -80,3 +84,31 @@ def pad_batch(
         else:
             batch[index, length - row.size :] = row
     return batch
+
+
+def random_sequences(
+    batch_size: int,
+    min_length: int = 1,
+    max_length: int = 10,
+    vocab_size: int = 8,
+    seed: int = 0,
+) -> list[list[int]]:
+    """``batch_size`` unpadded sequences of random lengths and random ids ``1 .. vocab_size - 1``.
+
+    The same ``seed`` gives the same batch. Introduced in chapter 2 to show many
+    sentences of different lengths padded into one (B, S) matrix.
+
+    >>> [len(sequence) for sequence in random_sequences(4, seed=0)]
+    [9, 7, 6, 3]
+    >>> pad_batch(random_sequences(4, seed=0)).shape
+    (4, 9)
+    """
+    for name, value, low in (
+        ("batch_size", batch_size, 1), ("min_length", min_length, 1),
+        ("max_length", max_length, min_length), ("vocab_size", vocab_size, 2),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise MaskError.expected(name, f"an int >= {low}", repr(value))
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_length, max_length, endpoint=True, size=batch_size)
+    return [rng.integers(1, vocab_size, size=int(length)).tolist() for length in lengths]

@@ -4,6 +4,11 @@ Masks are drawn with two colours that differ in lightness (dark = ``True``,
 may attend; light = ``False``) *and* a symbol in every cell (``✓`` / ``·``),
 so they read without colour. Rows are queries, columns are keys.
 
+Inside a Jupyter kernel, importing this module switches matplotlib to the
+inline backend when another backend was forced (the Makefile and
+``tools/build_one.py`` set ``MPLBACKEND=Agg``, under which a notebook shows
+no figures at all), so ``fig = plot_mask(...)`` appears below its cell.
+
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> fig = plot_mask([[True, False]], row_labels=["q"], col_labels=["a", "b"], title="demo")
@@ -20,12 +25,29 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 TRUE_COLOUR = "#1f4e79"   # dark blue: may attend
 FALSE_COLOUR = "#f2f2f2"  # near white: masked
 MASK_CMAP = ListedColormap([FALSE_COLOUR, TRUE_COLOUR])
 TRUE_MARK, FALSE_MARK = "✓", "·"
+HIGHLIGHT_COLOUR = "#e66100"  # orange: outlines what a figure points at (e.g. the original of a stretch)
+
+
+def _use_inline_backend_in_kernels() -> None:
+    """In a Jupyter kernel whose backend is not inline (``MPLBACKEND=Agg``), switch to inline."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of ipywidgets
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return  # plain Python, pytest, or a terminal IPython: leave the backend alone
+    if "inline" not in str(plt.get_backend()).lower():
+        shell.run_line_magic("matplotlib", "inline")
+
+
+_use_inline_backend_in_kernels()
 
 
 def _as_matrix(values: Any, name: str) -> np.ndarray:
@@ -77,15 +99,15 @@ def draw_mask(
     return ax
 
 
-def mask_legend(fig: Figure) -> None:
-    """The legend shared by every mask figure."""
-    fig.legend(
-        handles=[
-            Patch(facecolor=TRUE_COLOUR, edgecolor="grey", label=f"{TRUE_MARK} True: may attend (real)"),
-            Patch(facecolor=FALSE_COLOUR, edgecolor="grey", label=f"{FALSE_MARK} False: masked (padding)"),
-        ],
-        loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02),
-    )
+def mask_legend(fig: Figure, extra: Sequence[Patch] = ()) -> None:
+    """The legend shared by every mask figure (``extra`` handles are appended)."""
+    handles = [
+        Patch(facecolor=TRUE_COLOUR, edgecolor="grey", label=f"{TRUE_MARK} True: may attend (real)"),
+        Patch(facecolor=FALSE_COLOUR, edgecolor="grey", label=f"{FALSE_MARK} False: masked (padding)"),
+        *extra,
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
 
 
 def plot_mask(mask: Any, row_labels=None, col_labels=None, title: str = "", **kwargs) -> Figure:
@@ -125,6 +147,137 @@ def plot_masks(
     return fig
 
 
+def _vector(values: Any, name: str) -> np.ndarray:
+    """A 1-D boolean vector from a (n,), (n, 1), (1, n) or (1, n, 1)-like array."""
+    array = np.asarray(values.numpy() if hasattr(values, "numpy") else values)
+    if sum(length != 1 for length in array.shape) > 1:
+        raise ValueError(
+            f"`{name}`: expected a vector (one axis longer than 1), received shape {array.shape}."
+        )
+    return array.reshape(-1).astype(bool)
+
+
+def _outline(ax: Axes, x0: float, y0: float, width: float, height: float) -> None:
+    ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), width, height, fill=False,
+                           edgecolor=HIGHLIGHT_COLOUR, linewidth=3, zorder=5, clip_on=False))
+
+
+def plot_broadcast(
+    query_mask: Any,
+    key_mask: Any,
+    query_labels: Sequence[str] | None = None,
+    key_labels: Sequence[str] | None = None,
+    suptitle: str = "",
+) -> Figure:
+    """Broadcasting drawn: a (T, 1) column stretched across S keys, a (1, S) row stretched
+    down T queries, and their AND, the (T, S) attention mask (introduced in chapter 4).
+
+    The original column and row are outlined in orange inside their stretched copies.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_broadcast([[True], [False]], [[True, True, False]])
+    >>> [ax.get_title().splitlines()[0] for ax in fig.axes]
+    ['query_mask (T, 1) = (2, 1)', 'key_mask (1, S) = (1, 3)', 'query_mask & key_mask']
+    """
+    column = _vector(query_mask, "query_mask")
+    row = _vector(key_mask, "key_mask")
+    queries, keys = column.size, row.size
+    stretched_column = np.broadcast_to(column[:, np.newaxis], (queries, keys))
+    stretched_row = np.broadcast_to(row[np.newaxis, :], (queries, keys))
+    panels = [
+        (stretched_column, f"query_mask (T, 1) = ({queries}, 1)\ncopied across the {keys} keys"),
+        (stretched_row, f"key_mask (1, S) = (1, {keys})\ncopied down the {queries} queries"),
+        (stretched_column & stretched_row, f"query_mask & key_mask\n(T, S) = ({queries}, {keys})"),
+    ]
+    width = 3 * max(0.42 * keys + 0.9, 3.4) + 2.0
+    height = 0.42 * queries + 2.6
+    fig, axes = plt.subplots(1, 3, figsize=(width, height))
+    for index, (ax, (matrix, title)) in enumerate(zip(axes, panels)):
+        draw_mask(ax, matrix, query_labels, key_labels, title,
+                  xlabel="key j (S)", ylabel="query i (T)" if index == 0 else "")
+        if index > 0:  # same rows as the first panel; leaves room for the & and = between panels
+            ax.tick_params(axis="y", labelleft=False)
+    _outline(axes[0], 0, 0, 1, queries)
+    _outline(axes[1], 0, 0, keys, 1)
+    if suptitle:
+        fig.suptitle(suptitle)
+    mask_legend(fig, extra=[Patch(facecolor="none", edgecolor=HIGHLIGHT_COLOUR, linewidth=2,
+                                  label="the original, before stretching")])
+    fig.tight_layout(rect=(0, 0.07, 1, 1), w_pad=4.0)
+    for left, right, symbol in ((axes[0], axes[1], "&"), (axes[1], axes[2], "=")):
+        a, b = left.get_position(), right.get_position()
+        fig.text((a.x1 + b.x0) / 2, (a.y0 + a.y1) / 2, symbol, ha="center", va="center",
+                 fontsize=20, fontweight="bold")
+    return fig
+
+
+def plot_outer(
+    query_mask: Any,
+    key_mask: Any,
+    query_labels: Sequence[str] | None = None,
+    key_labels: Sequence[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """The attention mask as a multiplication table (introduced in chapter 5): the key mask
+    along the top, the query mask down the left, and in cell (i, j) ``query_mask[i] & key_mask[j]``.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_outer([True, False], [True, True, False])
+    >>> [t.get_text() for t in fig.axes[3].texts]   # the body: 2 queries x 3 keys
+    ['✓', '✓', '·', '·', '·', '·']
+    """
+    column = _vector(query_mask, "query_mask")
+    row = _vector(key_mask, "key_mask")
+    queries, keys = column.size, row.size
+    cell, gap = 0.45, 0.15                       # inches
+    left_in, right_in = 1.7, 0.5
+    top_in, bottom_in = (1.7 if title else 1.3), 1.3
+    grid_width, grid_height = cell * (keys + 1) + gap, cell * (queries + 1) + gap
+    width = max(left_in + grid_width + right_in, 6.0)
+    height = top_in + grid_height + bottom_in
+    fig = plt.figure(figsize=(width, height))
+    grid = fig.add_gridspec(
+        2, 2, width_ratios=[1, keys], height_ratios=[1, queries],
+        wspace=gap / (grid_width / 2), hspace=gap / (grid_height / 2),
+        left=left_in / width, right=(left_in + grid_width) / width,
+        bottom=bottom_in / height, top=1 - top_in / height,
+    )
+    corner = fig.add_subplot(grid[0, 0])
+    top = fig.add_subplot(grid[0, 1])
+    left = fig.add_subplot(grid[1, 0])
+    body = fig.add_subplot(grid[1, 1])
+    corner.axis("off")
+    top.set_anchor("SW")
+    left.set_anchor("NE")
+    body.set_anchor("NW")
+    corner.text(0.5, 0.5, "&", ha="center", va="center", fontsize=18, fontweight="bold")
+    draw_mask(top, row[np.newaxis, :], [""], key_labels, "", xlabel="", ylabel="")
+    draw_mask(left, column[:, np.newaxis], query_labels, [""], "", xlabel="", ylabel="")
+    draw_mask(body, column[:, np.newaxis] & row[np.newaxis, :], [""] * queries, [""] * keys, "",
+              xlabel="", ylabel="")
+    top.xaxis.tick_top()
+    top.tick_params(axis="x", labelrotation=45 if key_labels is not None else 0)
+    for label in top.get_xticklabels():
+        label.set_horizontalalignment("left")
+    top.set_xlabel("key_mask: key j (S)")
+    top.xaxis.set_label_position("top")
+    top.set_yticks([])
+    left.set_xticks([])
+    left.set_ylabel("query_mask: query i (T)")
+    body.tick_params(axis="both", length=0)
+    body.set_xlabel("attention mask (T, S)\ncell (i, j) = query_mask[i] & key_mask[j]")
+    for spine in (*top.spines.values(), *left.spines.values()):
+        spine.set_edgecolor(HIGHLIGHT_COLOUR)
+        spine.set_linewidth(2)
+    if title:
+        fig.suptitle(title, y=1 - 0.25 / height, va="top")
+    mask_legend(fig)
+    fig.legends[-1].set_bbox_to_anchor((0.5, 0.05 / height))
+    return fig
+
+
 def draw_weights(
     ax: Axes,
     weights: Any,
@@ -154,3 +307,71 @@ def draw_weights(
     ax.set_ylabel("query position (T)")
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     return ax
+
+
+def plot_weights(
+    weights: Any,
+    query_labels: Sequence[Any] | None = None,
+    key_labels: Sequence[Any] | None = None,
+    mask: Any | None = None,
+    row_titles: Sequence[str] | None = None,
+    suptitle: str = "",
+    decimals: int = 2,
+) -> Figure:
+    """Attention weights head by head (introduced in chapter 6).
+
+    ``weights`` is (H, T, S) for one sentence or (B, H, T, S) for a batch: one row
+    of panels per sentence, one panel per head, each drawn by :func:`draw_weights`
+    (rows are queries, columns are keys). With ``mask`` ((T, S) or (B, T, S)) the
+    mask the weights were computed with comes first in each row. Labels are one
+    list per sentence (or, for one sentence, one list).
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_weights(np.full((2, 2, 2), 0.5), mask=[[True, True], [True, True]])
+    >>> [ax.get_title() for ax in fig.axes if ax.get_title()]
+    ['attention mask', 'head 0', 'head 1']
+    """
+    array = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=float)
+    single = array.ndim == 3
+    if single:
+        array = array[np.newaxis]
+        query_labels = None if query_labels is None else [query_labels]
+        key_labels = None if key_labels is None else [key_labels]
+    if array.ndim != 4:
+        raise ValueError(
+            f"`weights`: expected (H, T, S) or (B, H, T, S) attention weights, received shape {array.shape}."
+        )
+    batch, heads, queries, keys = array.shape
+    masks = None
+    if mask is not None:
+        masks = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask).astype(bool)
+        masks = masks.reshape((1, *masks.shape)) if masks.ndim == 2 else masks
+        if masks.shape != (batch, queries, keys):
+            raise ValueError(
+                f"`mask`: expected shape {(batch, queries, keys)} to match the weights, "
+                f"received shape {masks.shape}."
+            )
+    columns = heads + (masks is not None)
+    cell = 0.5
+    fig, axes = plt.subplots(
+        batch, columns, squeeze=False,
+        figsize=(columns * (cell * keys + 2.1), batch * (cell * queries + 1.9) + (0.5 if suptitle else 0.2)),
+    )
+    for b in range(batch):
+        rows = None if query_labels is None else query_labels[b]
+        cols = None if key_labels is None else key_labels[b]
+        prefix = "" if row_titles is None else f"{row_titles[b]}\n"
+        panels = list(axes[b])
+        if masks is not None:
+            draw_mask(panels.pop(0), masks[b], rows, cols, f"{prefix}attention mask")
+        for h, ax in enumerate(panels):
+            draw_weights(ax, array[b, h], rows, cols, f"{prefix}head {h}", decimals=decimals)
+    if suptitle:
+        fig.suptitle(suptitle)
+    if masks is not None:
+        mask_legend(fig)
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
+    else:
+        fig.tight_layout()
+    return fig

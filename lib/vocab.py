@@ -1,8 +1,9 @@
 """Words to token ids with scikit-learn's ``LabelEncoder``, keeping id 0 free for padding.
 
-Taught in chapter 1. ``LabelEncoder`` numbers the distinct words in sorted
-order from 0; :class:`Vocabulary` adds 1 to every id, because
-``Embedding(mask_zero=True)`` treats id 0 as padding.
+Introduced in chapter 1. ``LabelEncoder`` numbers the distinct words in sorted
+order from 0 (code-point order, so ``"This"`` sorts before ``"a"``);
+:class:`Vocabulary` adds 1 to every id, because ``Embedding(mask_zero=True)``
+treats id 0 as padding.
 
 >>> vocab = Vocabulary.fit(["This is a very long sequence", "This is short"])
 >>> vocab.words
@@ -11,6 +12,8 @@ order from 0; :class:`Vocabulary` adds 1 to every id, because
 [1, 3, 6]
 >>> vocab.decode([1, 3, 6, 0, 0])
 ['This', 'is', 'short']
+>>> vocab.tokens                  # what every id stands for, id 0 first
+['<pad>', 'This', 'a', 'is', 'long', 'sequence', 'short', 'very']
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ from lib.errors import MaskError, MaskTypeError, UnknownTokenError
 
 PAD_ID = 0
 """Reserved for padding; no word ever gets it."""
+
+PAD_TOKEN = "<pad>"
+"""How :attr:`Vocabulary.tokens` names id 0."""
+
+UNK_TOKEN = "<unk>"
+"""How :attr:`Vocabulary.tokens` and :meth:`Vocabulary.decode` name the out-of-vocabulary id."""
 
 
 def split(sentence: str) -> list[str]:
@@ -41,6 +50,12 @@ class Vocabulary:
     ``oov=True`` adds one extra id, after all the words, for words never seen
     in fitting; with ``oov=False`` (the default) such a word raises
     :class:`~lib.errors.UnknownTokenError`.
+
+    >>> vocab = Vocabulary.fit(["This is short"], oov=True)
+    >>> vocab.encode("This is a cat"), vocab.oov_id, vocab.size
+    ([1, 2, 4, 4], 4, 5)
+    >>> vocab.decode([1, 2, 4])
+    ['This', 'is', '<unk>']
     """
 
     encoder: LabelEncoder
@@ -64,6 +79,11 @@ class Vocabulary:
         return [str(word) for word in self.encoder.classes_]
 
     @property
+    def tokens(self) -> list[str]:
+        """What each id stands for, indexed by id: ``"<pad>"``, the words, then ``"<unk>"`` if ``oov``."""
+        return [PAD_TOKEN, *self.words, *([UNK_TOKEN] if self.oov else [])]
+
+    @property
     def oov_id(self) -> int | None:
         """The id of unknown words when ``oov=True`` (one past the last word), else ``None``."""
         return len(self.words) + 1 if self.oov else None
@@ -84,13 +104,8 @@ class Vocabulary:
                 f"word(s) {unknown} in {sentence!r}. Refit the vocabulary on all sentences, or "
                 "fit with oov=True to map unknown words to one reserved id."
             )
-        ids = []
-        for word in words:
-            if word in known:
-                ids.append(int(self.encoder.transform([word])[0]) + 1)
-            else:
-                ids.append(self.oov_id)
-        return ids
+        known_ids = iter(self.encoder.transform([word for word in words if word in known]).tolist())
+        return [next(known_ids) + 1 if word in known else self.oov_id for word in words]
 
     def encode_batch(self, sentences: Sequence[str]) -> list[list[int]]:
         """Token ids of several sentences (unpadded, so of different lengths)."""
@@ -98,7 +113,10 @@ class Vocabulary:
 
     def decode(self, token_ids: Iterable[int]) -> list[str]:
         """Words for ids, skipping padding (0); the OOV id decodes to ``"<unk>"``."""
-        ids = [int(token) for token in np.asarray(list(token_ids)).ravel()]
+        array = np.asarray(list(token_ids))
+        if array.size and not np.issubdtype(array.dtype, np.integer):
+            raise MaskTypeError.expected("token_ids", "integer token ids", f"dtype {array.dtype}")
+        ids = [int(token) for token in array.ravel()]
         bad = [token for token in ids if token < 0 or token >= self.size]
         if bad:
             raise MaskError.expected(
@@ -109,7 +127,7 @@ class Vocabulary:
             if token == PAD_ID:
                 continue
             if token == self.oov_id:
-                words.append("<unk>")
+                words.append(UNK_TOKEN)
             else:
                 words.append(str(self.encoder.inverse_transform([token - 1])[0]))
         return words

@@ -33,7 +33,7 @@ def build_single(chapter: Path, workdir: Path, extra_cell: str | None = None) ->
         text += f"\n```{{code-cell}} ipython3\n{extra_cell}\n```\n"
     (src / "page.md").write_text(text, encoding="utf-8")
     (src / "_toc.yml").write_text("format: jb-book\nroot: page\n", encoding="utf-8")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     return subprocess.run(
         [str(jupyter_book), "build", str(src), "--path-output", str(workdir),

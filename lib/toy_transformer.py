@@ -1,0 +1,349 @@
+"""A tiny encoder-decoder in the style of TensorFlow's Transformer tutorial, and the test it fails.
+
+Introduced in chapter 9 ("When masks silently vanish"). The model is written
+the way the tutorial writes it: ``Embedding(mask_zero=True)``, attention,
+a residual ``Add`` and a ``LayerNormalization`` after every attention and
+feed-forward block, and the encoder output reused by the cross-attention of
+every decoder layer. With ``explicit_masks=False`` it relies on the Keras
+masks that travel on the tensors; with ``explicit_masks=True`` it builds
+every ``attention_mask`` from the token ids with :mod:`lib.masks`.
+
+Two Keras behaviours decide whether the automatic masks survive
+(:func:`detect_mask_traps` checks both on the installed version):
+``MultiHeadAttention`` clears the Keras mask of its input tensors (Keras 3.8
+and later), and ``Add`` returns no mask when one of its inputs has none.
+
+>>> source, target = toy_source_target()
+>>> source.tolist()
+[[1, 3, 2, 7, 4, 5], [1, 3, 6, 0, 0, 0]]
+>>> target.tolist()
+[[8, 1, 3, 2, 7, 4, 5], [8, 1, 3, 6, 0, 0, 0]]
+>>> model = ToyTransformer(explicit_masks=True)
+>>> model(source, target).shape
+TensorShape([2, 7, 9])
+>>> padding_invariance_gap(model, source, target, index=1) < 1e-5
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lib.errors import MaskError
+from lib.example import seed_token_ids
+from lib.masks import (
+    PAD_ID,
+    causal_mask,
+    combine,
+    cross_attention_mask,
+    padding_mask,
+    self_attention_mask,
+)
+from lib.plots import draw_mask, mask_legend
+
+START_ID = 8
+"""The decoder's start token: one more than the largest word id of the seed vocabulary (7)."""
+
+VOCAB_SIZE = 9
+"""Ids 0 (padding), 1..7 (the seed's words) and 8 (start)."""
+
+ATTENTION_NAMES = (
+    "encoder 1 self-attention",
+    "encoder 2 self-attention",
+    "decoder 1 causal self-attention",
+    "decoder 1 cross-attention",
+    "decoder 2 causal self-attention",
+    "decoder 2 cross-attention",
+)
+"""The six attention calls of the two-layer model, in the order they run."""
+
+
+def keras_mask(tensor: Any) -> tf.Tensor | None:
+    """The Keras mask a tensor carries (its ``_keras_mask`` attribute), or ``None``.
+
+    >>> x = keras.layers.Embedding(5, 2, mask_zero=True)(np.array([[3, 0]]))
+    >>> keras_mask(x).numpy().tolist()
+    [[True, False]]
+    """
+    return getattr(tensor, "_keras_mask", None)
+
+
+@dataclass(frozen=True)
+class MaskTraps:
+    """What the installed Keras does with masks, as measured by :func:`detect_mask_traps`."""
+
+    keras_version: str
+    attention_clears_input_mask: bool
+    """``MultiHeadAttention`` sets ``_keras_mask`` of the tensors passed to it to ``None``."""
+    add_drops_partial_mask: bool
+    """``Add()([masked, unmasked])`` has no mask."""
+
+    @property
+    def model_leaks(self) -> bool:
+        """Whether a tutorial-style model that relies on automatic masks should leak padding.
+
+        Clearing alone is enough: the encoder output is cleared by the first
+        cross-attention, so the second one sees no key mask.
+        """
+        return self.attention_clears_input_mask
+
+    def describe(self) -> str:
+        """One paragraph for the chapter: which case the installed Keras is in."""
+        clears = "clears" if self.attention_clears_input_mask else "keeps"
+        drops = "drops" if self.add_drops_partial_mask else "keeps"
+        verdict = (
+            "trap present: automatic masks vanish after the first attention layer"
+            if self.model_leaks
+            else "no trap: automatic masks survive every attention layer"
+        )
+        return (
+            f"keras {self.keras_version}: MultiHeadAttention {clears} the input's Keras mask; "
+            f"Add {drops} the mask when one input has none -> {verdict}."
+        )
+
+
+def detect_mask_traps() -> MaskTraps:
+    """Run the two small experiments of chapter 9 on the installed Keras.
+
+    >>> traps = detect_mask_traps()
+    >>> traps.keras_version == keras.__version__
+    True
+    """
+    ids = np.array([[1, 2, 0]])
+    embedded = keras.layers.Embedding(3, 4, mask_zero=True)(ids)
+    before = keras_mask(embedded) is not None
+    keras.layers.MultiHeadAttention(num_heads=1, key_dim=2)(embedded, embedded)
+    clears = before and keras_mask(embedded) is None
+
+    masked = keras.layers.Embedding(3, 4, mask_zero=True)(ids)
+    unmasked = tf.identity(masked)            # a new tensor: no _keras_mask on it
+    added = keras.layers.Add()([masked, unmasked])
+    drops = keras_mask(added) is None
+    return MaskTraps(keras.__version__, clears, drops)
+
+
+def toy_source_target(length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The seed's two sentences as source ids (B, S) and, after a start token, target ids (B, T).
+
+    ``length`` pads the source to ``length`` (and the target to ``length + 1``).
+    """
+    source = seed_token_ids(length)
+    target = np.concatenate([np.full((source.shape[0], 1), START_ID, source.dtype), source], axis=1)
+    return source, target
+
+
+def _positional_encoding(length: int, depth: int) -> np.ndarray:
+    """The tutorial's sinusoidal positions: (length, depth), sines then cosines."""
+    half = depth // 2
+    positions = np.arange(length)[:, np.newaxis]
+    rates = 1 / (10000 ** (np.arange(half)[np.newaxis, :] / half))
+    angles = positions * rates
+    return np.concatenate([np.sin(angles), np.cos(angles)], axis=-1).astype("float32")
+
+
+class PositionalEmbedding(keras.layers.Layer):
+    """``Embedding(mask_zero=True)`` scaled by sqrt(d_model) plus sinusoidal positions.
+
+    Passes the embedding's (B, S) padding mask on to its output, as the tutorial's layer does.
+    """
+
+    def __init__(self, vocab_size: int, d_model: int, max_length: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.d_model = d_model
+        self.embedding = keras.layers.Embedding(vocab_size, d_model, mask_zero=True)
+        self.positions = tf.constant(_positional_encoding(max_length, d_model))
+
+    def compute_mask(self, inputs, mask=None):
+        return self.embedding.compute_mask(inputs)
+
+    def call(self, token_ids):
+        length = tf.shape(token_ids)[1]
+        x = self.embedding(token_ids) * math.sqrt(self.d_model)
+        return x + self.positions[tf.newaxis, :length, :]
+
+
+class ToyTransformer(keras.Model):
+    """Two encoder and two decoder layers, tiny sizes, fixed initial weights.
+
+    ``explicit_masks=False``: every attention relies on the Keras masks carried by its inputs,
+    as in the tutorial. ``explicit_masks=True``: every attention gets an ``attention_mask`` built
+    from the token ids (:func:`lib.masks.self_attention_mask`, ``cross_attention_mask``, and
+    ``causal_mask`` combined with the target's self-attention mask).
+
+    Construction calls ``keras.utils.set_random_seed(seed)`` and builds every weight at once, so
+    two models built with the same ``seed`` have the same weights whatever ``explicit_masks`` is. After each call,
+    :attr:`masks_seen` holds, for each name of :data:`ATTENTION_NAMES`, the (B, T, S) mask that
+    attention applied: the AND of the query's and the key's Keras masks, the explicit mask and
+    the causal mask (all True where none of them was present).
+    """
+
+    def __init__(
+        self,
+        explicit_masks: bool = False,
+        vocab_size: int = VOCAB_SIZE,
+        d_model: int = 8,
+        num_heads: int = 2,
+        ff_dim: int = 16,
+        num_layers: int = 2,
+        seed: int = 0,
+        **kwargs,
+    ):
+        if not isinstance(explicit_masks, bool):
+            raise MaskError.expected("explicit_masks", "True or False", repr(explicit_masks))
+        keras.utils.set_random_seed(seed)
+        super().__init__(**kwargs)
+        self.explicit_masks = explicit_masks
+        self.num_layers = num_layers
+        self.masks_seen: dict[str, np.ndarray] = {}
+
+        def attention() -> keras.layers.MultiHeadAttention:
+            return keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=d_model // num_heads)
+
+        def feed_forward() -> keras.Sequential:
+            return keras.Sequential(
+                [keras.layers.Dense(ff_dim, activation="relu"), keras.layers.Dense(d_model)]
+            )
+
+        self.source_embedding = PositionalEmbedding(vocab_size, d_model)
+        self.target_embedding = PositionalEmbedding(vocab_size, d_model)
+        self.encoder = [
+            {
+                "attention": attention(), "add1": keras.layers.Add(), "norm1": keras.layers.LayerNormalization(),
+                "ffn": feed_forward(), "add2": keras.layers.Add(), "norm2": keras.layers.LayerNormalization(),
+            }
+            for _ in range(num_layers)
+        ]
+        self.decoder = [
+            {
+                "causal": attention(), "add1": keras.layers.Add(), "norm1": keras.layers.LayerNormalization(),
+                "cross": attention(), "add2": keras.layers.Add(), "norm2": keras.layers.LayerNormalization(),
+                "ffn": feed_forward(), "add3": keras.layers.Add(), "norm3": keras.layers.LayerNormalization(),
+            }
+            for _ in range(num_layers)
+        ]
+        self.final = keras.layers.Dense(vocab_size)
+        # Build every weight now, right after seeding: weights created lazily at the first real
+        # call would depend on whatever drew random numbers in between.
+        self(np.array([[1]]), np.array([[1]]))
+        self.masks_seen = {}
+
+    def _attend(self, name: str, layer, query, value, attention_mask=None, causal: bool = False):
+        """Record the mask this attention call applies, then call it."""
+        batch, queries, keys = query.shape[0], query.shape[1], value.shape[1]
+        seen = np.ones((batch, queries, keys), dtype=bool)
+        if keras_mask(query) is not None:
+            seen &= keras_mask(query).numpy()[:, :, None]
+        if keras_mask(value) is not None:
+            seen &= keras_mask(value).numpy()[:, None, :]
+        if attention_mask is not None:
+            seen &= np.asarray(attention_mask)
+        if causal:
+            seen &= np.tril(np.ones((queries, keys), dtype=bool))[None]
+        self.masks_seen[name] = seen
+        if attention_mask is None:
+            return layer(query=query, value=value, key=value, use_causal_mask=causal)
+        return layer(query=query, value=value, key=value, attention_mask=attention_mask)
+
+    def call(self, source_ids, target_ids):
+        self.masks_seen = {}
+        names = iter(ATTENTION_NAMES)
+        encoder_self = decoder_self = cross = None
+        if self.explicit_masks:
+            source_mask = padding_mask(source_ids)
+            target_mask = padding_mask(target_ids)
+            encoder_self = self_attention_mask(source_mask)
+            decoder_self = combine(causal_mask(target_mask.shape[1]), self_attention_mask(target_mask))
+            cross = cross_attention_mask(target_mask, source_mask)
+
+        x = self.source_embedding(source_ids)
+        for block in self.encoder:
+            attended = self._attend(next(names), block["attention"], x, x, encoder_self)
+            x = block["norm1"](block["add1"]([x, attended]))
+            x = block["norm2"](block["add2"]([x, block["ffn"](x)]))
+        context = x
+
+        y = self.target_embedding(target_ids)
+        for block in self.decoder:
+            causal = decoder_self is None       # the tutorial's use_causal_mask=True
+            attended = self._attend(next(names), block["causal"], y, y, decoder_self, causal=causal)
+            y = block["norm1"](block["add1"]([y, attended]))
+            attended = self._attend(next(names), block["cross"], y, context, cross)
+            y = block["norm2"](block["add2"]([y, attended]))
+            y = block["norm3"](block["add3"]([y, block["ffn"](y)]))
+        return self.final(y)
+
+
+def _real_length(row: np.ndarray) -> int:
+    return int((row != PAD_ID).sum())
+
+
+def padding_invariance_gap(model: keras.Model, source_ids: Any, target_ids: Any, index: int) -> float:
+    """Max |logits| difference at the real target positions of sentence ``index``: alone vs. in the batch.
+
+    Sentence ``index`` is run once inside the padded batch and once on its own, trimmed to its
+    real tokens (post-padding assumed). A correctly masked model gives ~0 (float rounding).
+    """
+    source = np.asarray(source_ids)
+    target = np.asarray(target_ids)
+    if source.ndim != 2 or target.ndim != 2 or source.shape[0] != target.shape[0]:
+        raise MaskError.expected(
+            "source_ids, target_ids", "two (B, S) and (B, T) id matrices with the same B",
+            f"shapes {source.shape} and {target.shape}",
+        )
+    if not 0 <= index < source.shape[0]:
+        raise MaskError.expected("index", f"a batch index from 0 to {source.shape[0] - 1}", repr(index))
+    source_length, target_length = _real_length(source[index]), _real_length(target[index])
+    batched = np.asarray(model(source, target))[index, :target_length]
+    alone = np.asarray(model(source[index : index + 1, :source_length], target[index : index + 1, :target_length]))[0]
+    return float(np.abs(batched - alone).max())
+
+
+def expected_masks(source_ids: Any, target_ids: Any) -> dict[str, np.ndarray]:
+    """The (B, T, S) mask each attention call *should* apply, by name of :data:`ATTENTION_NAMES`."""
+    source_mask, target_mask = padding_mask(source_ids), padding_mask(target_ids)
+    encoder_self = self_attention_mask(source_mask).numpy()
+    decoder_self = combine(causal_mask(target_mask.shape[1]), self_attention_mask(target_mask)).numpy()
+    cross = cross_attention_mask(target_mask, source_mask).numpy()
+    masks = {}
+    for name in ATTENTION_NAMES:
+        if name.startswith("encoder"):
+            masks[name] = encoder_self
+        else:
+            masks[name] = decoder_self if "causal" in name else cross
+    return masks
+
+
+def plot_masks_seen(
+    masks_seen: dict[str, np.ndarray],
+    index: int,
+    source_labels: Sequence[str],
+    target_labels: Sequence[str],
+    suptitle: str = "",
+):
+    """The six masks of one sentence in a 2 x 3 grid: rows are layers, columns the attention kinds."""
+    import matplotlib.pyplot as plt
+
+    kinds = ("self-attention", "causal self-attention", "cross-attention")
+    layers = len(masks_seen) // 3
+    width = max(len(source_labels), len(target_labels))
+    fig, axes = plt.subplots(layers, 3, figsize=(3 * (0.42 * width + 1.7), layers * (0.42 * width + 1.6)),
+                             squeeze=False)
+    for layer in range(layers):
+        for column, kind in enumerate(kinds):
+            part = "encoder" if kind == "self-attention" else "decoder"
+            name = f"{part} {layer + 1} {kind}"
+            rows = source_labels if part == "encoder" else target_labels
+            cols = source_labels if kind != "causal self-attention" else target_labels
+            draw_mask(axes[layer][column], masks_seen[name][index], rows, cols, name,
+                      xlabel="key", ylabel="query")
+    if suptitle:
+        fig.suptitle(suptitle)
+    mask_legend(fig)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
