@@ -42,13 +42,15 @@ LARGE_NEGATIVE = -1e9
 
 
 def _as_array(value: Any, argument: str) -> np.ndarray:
-    """A NumPy array from an array, nested list or tensor; ragged or non-numeric input is an error."""
-    array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+    """A NumPy array from an array, nested list or tensor; ragged or non-numbers are an error."""
+    try:
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+    except ValueError:  # NumPy >= 1.24 refuses ragged nested lists outright
+        array = np.empty(0, dtype=object)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        received = "ragged or mixed data" if array.dtype == object else f"dtype {array.dtype}"
         raise MaskTypeError.expected(
-            argument,
-            "a rectangular array of numbers",
-            f"{type(value).__name__} with dtype {array.dtype}",
+            argument, "a rectangular array of numbers", f"{type(value).__name__} with {received}"
         )
     return array
 
@@ -73,7 +75,7 @@ def _check_attention_mask(attention_mask: Any, batch: int, queries: int, keys: i
             "attention_mask",
             "dtype bool (True = may attend)",
             f"dtype {mask.dtype}",
-            "Build it with lib.masks (e.g. self_attention_mask), or cast it with tf.cast(mask, tf.bool).",
+            "Build it with lib.masks, or cast it with tf.cast(mask, tf.bool).",
         )
     target = (batch, queries, keys)
     if mask.ndim != 3 or any(m not in (1, t) for m, t in zip(mask.shape, target)):
@@ -82,7 +84,8 @@ def _check_attention_mask(attention_mask: Any, batch: int, queries: int, keys: i
             f"shape (B, T, S) = {target}, or 1 on an axis to broadcast, e.g. (B, 1, S) = "
             f"{(batch, 1, keys)}",
             f"shape {mask.shape}",
-            "A (B, 1, 1, S) mask from older tutorials has one axis too many: drop axis 1.",
+            "A (B, 1, 1, S) mask, as in older tutorials, has one axis too many: drop axis 1."
+            if mask.ndim == 4 else "",
         )
     return mask
 
@@ -99,13 +102,14 @@ def reference_attention(
 
     The scores ``query @ key^T / sqrt(d)`` of masked pairs become -1e9, the softmax
     runs over the S keys, and masked weights are then set to exactly 0 (what
-    Keras 3.10 and later do on the layer's own softmax path; it makes a fully
-    masked query row all zeros instead of uniform).
+    Keras 3.15 does on the layer's own softmax path; it makes a fully masked
+    query row all zeros instead of uniform).
 
     Returns ``(outputs, weights)``: (B, H, T, d_v) and (B, H, T, S).
 
     >>> q = k = np.zeros((1, 1, 2, 3))
-    >>> _, weights = reference_attention(q, k, np.zeros((1, 1, 2, 1)), [[[True, False], [False, False]]])
+    >>> mask = [[[True, False], [False, False]]]
+    >>> _, weights = reference_attention(q, k, np.zeros((1, 1, 2, 1)), mask)
     >>> weights[0, 0].tolist()          # row 1 has no key left: all zeros
     [[1.0, 0.0], [0.0, 0.0]]
     """
@@ -113,7 +117,9 @@ def reference_attention(
     key = _as_array(key, "key")
     value = _as_array(value, "value")
     for array, argument, layout in (
-        (query, "query", "(B, H, T, d)"), (key, "key", "(B, H, S, d)"), (value, "value", "(B, H, S, d_v)")
+        (query, "query", "(B, H, T, d)"),
+        (key, "key", "(B, H, S, d)"),
+        (value, "value", "(B, H, S, d_v)"),
     ):
         _check_rank(array, 4, argument, layout)
         _check_floats(array, argument)
@@ -121,7 +127,7 @@ def reference_attention(
     if key.shape[:2] != (batch, heads) or key.shape[3] != depth:
         raise MaskError.expected(
             "key",
-            f"shape (B, H, S, d) with B={batch}, H={heads} and d={depth} as in `query` {query.shape}",
+            f"shape (B, H, S, d) with B={batch}, H={heads} and d={depth}, as `query` {query.shape}",
             f"shape {key.shape}",
         )
     keys = key.shape[2]
@@ -159,7 +165,7 @@ def attention_layer(
     draw the same kernel three times.)
 
     >>> layer = attention_layer(num_heads=2, key_dim=4, model_dim=8)
-    >>> [tuple(w.shape) for w in layer.get_weights()][:2]    # query projection (D, H, key_dim), bias
+    >>> [tuple(w.shape) for w in layer.get_weights()][:2]   # query kernel (D, H, key_dim), bias
     [(8, 2, 4), (2, 4)]
     """
     for name, number in (("num_heads", num_heads), ("key_dim", key_dim), ("model_dim", model_dim)):
@@ -194,8 +200,13 @@ def _as_input(value: Any, argument: str) -> Any:
     return array.astype(np.float32)
 
 
-def _check_inputs(query: Any, value: Any, key: Any) -> tuple[Any, Any, Any]:
-    """Rank-3 (B, T, D) / (B, S, D) inputs with one batch size; tensors pass through untouched."""
+def _check_inputs(
+    layer: keras.layers.MultiHeadAttention, query: Any, value: Any, key: Any
+) -> tuple[int, int, int]:
+    """Rank-3 (B, T, D) / (B, S, D) inputs with one batch size, as wide as a built layer expects.
+
+    Returns ``(B, T, S)``.
+    """
     shapes = {}
     for argument, tensor, layout in (("query", query, "(B, T, D)"), ("value", value, "(B, S, D)"),
                                      ("key", key, "(B, S, D)")):
@@ -217,6 +228,15 @@ def _check_inputs(query: Any, value: Any, key: Any) -> tuple[Any, Any, Any]:
             "key", f"S={shapes['value'][1]} positions, as `value` {shapes['value']}",
             f"S={shapes['key'][1]} (shape {shapes['key']})",
         )
+    if layer.built:
+        for argument, dense in (("query", layer.query_dense), ("value", layer.value_dense),
+                                ("key", layer.key_dense)):
+            width = dense.kernel.shape[0]
+            if argument in shapes and shapes[argument][2] != width:
+                raise MaskError.expected(
+                    argument, f"width D={width} on the last axis (the layer was built for it)",
+                    f"D={shapes[argument][2]} (shape {shapes[argument]})",
+                )
     return shapes["query"][0], shapes["query"][1], shapes["value"][1]
 
 
@@ -231,9 +251,9 @@ def run_attention(
 
     ``value`` defaults to ``query`` (self-attention), passed as the *same*
     tensor, so a Keras mask attached to ``query`` (by an ``Embedding`` with
-    ``mask_zero=True``) reaches the layer exactly as in a model. Keras 3.8 and
-    later clear that mask inside the call: recompute the embedding for the
-    next call, or pass ``attention_mask`` explicitly.
+    ``mask_zero=True``) reaches the layer exactly as in a model. Keras 3.15
+    clears that mask inside the call: recompute the embedding for the next
+    call, or pass ``attention_mask`` explicitly.
 
     Returns ``(outputs, weights)`` as NumPy arrays: (B, T, D) and (B, H, T, S).
 
@@ -248,7 +268,7 @@ def run_attention(
     query = _as_input(query, "query")
     value = query if same else _as_input(value, "value")
     key = None if key is None else _as_input(key, "key")
-    batch, queries, keys = _check_inputs(query, value, key)
+    batch, queries, keys = _check_inputs(layer, query, value, key)
     if attention_mask is not None:
         attention_mask = tf.constant(_check_attention_mask(attention_mask, batch, queries, keys))
     outputs, weights = layer(
@@ -287,38 +307,46 @@ def reference_multihead_attention(
             "layer", "a built layer (call it once, or use attention_layer())", "an unbuilt layer"
         )
     config = layer.get_config()
-    defaults = {"use_gate": (None, False), "attention_axes": (None, (1,), [1]), "sliding_window": (None,)}
+    defaults = {
+        "use_gate": (None, False), "attention_axes": (None, (1,), [1]), "sliding_window": (None,)
+    }
     unsupported = {
-        name: config.get(name) for name, allowed in defaults.items() if config.get(name) not in allowed
+        name: config.get(name) for name, allowed in defaults.items()
+        if config.get(name) not in allowed
     }
     if unsupported:
         raise MaskError.expected(
-            "layer", "the default configuration (use_gate=False, attention_axes=None or (1,), sliding_window=None)",
+            "layer",
+            "the default configuration (use_gate=False, attention_axes=None, sliding_window=None)",
             ", ".join(f"{name}={setting!r}" for name, setting in unsupported.items()),
         )
     value = query if value is None else value
     key = value if key is None else key
-    batch, queries, keys = _check_inputs(query, value, key)
     arrays = {}
     for argument, tensor in (("query", query), ("value", value), ("key", key)):
         array = _as_array(tensor, argument)
         _check_floats(array, argument)
         arrays[argument] = array.astype(np.float64)
+    batch, queries, keys = _check_inputs(layer, arrays["query"], arrays["value"], arrays["key"])
 
     def project(dense, inputs: np.ndarray) -> np.ndarray:   # (B, L, D) -> (B, H, L, k)
         kernel = np.asarray(dense.kernel, dtype=np.float64)
         projected = np.einsum("bld,dhk->bhlk", inputs, kernel)
         if dense.bias is not None:
-            projected = projected + np.asarray(dense.bias, dtype=np.float64)[np.newaxis, :, np.newaxis, :]
+            bias = np.asarray(dense.bias, dtype=np.float64)              # (H, k)
+            projected = projected + bias[np.newaxis, :, np.newaxis, :]
         return projected
 
+    if attention_mask is not None:
+        attention_mask = _check_attention_mask(attention_mask, batch, queries, keys)
     heads, weights = reference_attention(
         project(layer.query_dense, arrays["query"]),
         project(layer.key_dense, arrays["key"]),
         project(layer.value_dense, arrays["value"]),
-        attention_mask if attention_mask is None else _check_attention_mask(attention_mask, batch, queries, keys),
+        attention_mask,
     )
-    outputs = np.einsum("bhtv,hvo->bto", heads, np.asarray(layer.output_dense.kernel, dtype=np.float64))
+    output_kernel = np.asarray(layer.output_dense.kernel, dtype=np.float64)   # (H, d_v, D)
+    outputs = np.einsum("bhtv,hvo->bto", heads, output_kernel)
     if layer.output_dense.bias is not None:
         outputs = outputs + np.asarray(layer.output_dense.bias, dtype=np.float64)
     return outputs, weights

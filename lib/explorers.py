@@ -7,7 +7,9 @@ for every slider position and filtered in the browser.
 
 An :class:`Explorer` displays as a Vega-Lite chart in JupyterLab and as a
 small HTML snippet in the built book that calls ``vegaEmbed`` from the
-bundle the book serves itself (``_static/vega/vega-bundle.js``).
+bundle the book serves itself (``_static/vega/vega-bundle.js``). When the
+notebook is executed in batch (the book build), only the HTML snippet is
+emitted: MyST-NB cannot render the Vega-Lite mime type and would warn.
 
 >>> explorer = mask_explorer(max_length=8)
 >>> sorted(p["name"] for p in explorer.spec["params"])
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -73,11 +76,23 @@ class Explorer:
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {
-            "application/vnd.vegalite.v5+json": self.spec,
+        bundle = {
             "text/html": self.html(),
             "text/plain": f"<Explorer: {self.description}>",
         }
+        if not _executed_in_batch():
+            bundle["application/vnd.vegalite.v5+json"] = self.spec
+        return bundle
+
+
+def _executed_in_batch() -> bool:
+    """True in a kernel that nbclient started to execute a whole notebook (the book build,
+    ``jupytext --execute``, nbconvert): nbclient always passes ``--HistoryManager.hist_file``.
+
+    There the Vega-Lite mime type is left out of the output: the book renders the HTML
+    snippet, and MyST-NB's strict build would fail on a mime type it cannot render.
+    """
+    return any(argument.startswith("--HistoryManager.hist_file=") for argument in sys.argv)
 
 
 def _escape(text: str) -> str:
@@ -240,3 +255,30 @@ def weights_explorer(
         "its weight, exactly 0 on masked keys."
     )
     return _explorer(chart, description)
+
+
+def in_position_order(explorer: Explorer) -> Explorer:
+    """A :func:`weights_explorer` whose query and key axes stay in position order (chapter 6).
+
+    ``weights_explorer`` leaves its axes unsorted, and Vega then orders them by first
+    appearance and keeps that order as the slider filters the data: when a position's label
+    changes with the slider (a word becomes ``<pad>``), its row and column move to the end.
+    Sorting both axes by the position index (``i`` for queries, ``j`` for keys) keeps every
+    row and column in place. Returns a new :class:`Explorer`; the argument is unchanged.
+
+    >>> explorer = weights_explorer({1: np.ones((1, 2, 2)), 2: np.ones((1, 2, 2))},
+    ...                             {1: ["a", "<pad>"], 2: ["a", "b"]}, "length")
+    >>> in_position_order(explorer).spec["spec"]["layer"][0]["encoding"]["y"]["sort"]
+    {'field': 'i', 'op': 'min'}
+    """
+    spec = json.loads(json.dumps(explorer.spec))
+    layers = spec.get("spec", {}).get("layer", [])
+    if not layers or any({"x", "y"} - set(layer.get("encoding", {})) for layer in layers):
+        raise MaskError.expected(
+            "explorer", "an explorer made by weights_explorer (layers with x and y)",
+            f"a spec with top-level keys {sorted(spec)}",
+        )
+    for layer in layers:
+        layer["encoding"]["x"]["sort"] = {"field": "j", "op": "min"}
+        layer["encoding"]["y"]["sort"] = {"field": "i", "op": "min"}
+    return Explorer(spec, explorer.description)

@@ -190,25 +190,28 @@ def plot_broadcast(
         (stretched_row, f"key_mask (1, S) = (1, {keys})\ncopied down the {queries} queries"),
         (stretched_column & stretched_row, f"query_mask & key_mask\n(T, S) = ({queries}, {keys})"),
     ]
-    width = 3 * max(0.42 * keys + 0.9, 3.4) + 2.0
-    height = 0.42 * queries + 2.6
-    fig, axes = plt.subplots(1, 3, figsize=(width, height))
-    for index, (ax, (matrix, title)) in enumerate(zip(axes, panels)):
-        draw_mask(ax, matrix, query_labels, key_labels, title,
-                  xlabel="key j (S)", ylabel="query i (T)" if index == 0 else "")
-        if index > 0:  # same rows as the first panel; leaves room for the & and = between panels
-            ax.tick_params(axis="y", labelleft=False)
-    _outline(axes[0], 0, 0, 1, queries)
-    _outline(axes[1], 0, 0, keys, 1)
-    if suptitle:
-        fig.suptitle(suptitle)
-    mask_legend(fig, extra=[Patch(facecolor="none", edgecolor=HIGHLIGHT_COLOUR, linewidth=2,
-                                  label="the original, before stretching")])
-    fig.tight_layout(rect=(0, 0.07, 1, 1), w_pad=4.0)
-    for left, right, symbol in ((axes[0], axes[1], "&"), (axes[1], axes[2], "=")):
-        a, b = left.get_position(), right.get_position()
-        fig.text((a.x1 + b.x0) / 2, (a.y0 + a.y1) / 2, symbol, ha="center", va="center",
-                 fontsize=20, fontweight="bold")
+    # Small cells and large type: three panels side by side must stay legible at page width.
+    width = 3 * max(0.36 * keys + 0.8, 2.9) + 1.4
+    height = 0.36 * queries + 2.7
+    with plt.rc_context({"font.size": 12}):
+        fig, axes = plt.subplots(1, 3, figsize=(width, height))
+        for index, (ax, (matrix, title)) in enumerate(zip(axes, panels)):
+            draw_mask(ax, matrix, query_labels, key_labels, title,
+                      xlabel="key j (S)", ylabel="query i (T)" if index == 0 else "")
+            ax.title.set_fontsize(12)
+            if index > 0:  # same rows as the first panel; room for the & and = between panels
+                ax.tick_params(axis="y", labelleft=False)
+        _outline(axes[0], 0, 0, 1, queries)
+        _outline(axes[1], 0, 0, keys, 1)
+        if suptitle:
+            fig.suptitle(suptitle, fontsize=13)
+        mask_legend(fig, extra=[Patch(facecolor="none", edgecolor=HIGHLIGHT_COLOUR, linewidth=2,
+                                      label="the original, before stretching")])
+        fig.tight_layout(rect=(0, 0.08, 1, 1), w_pad=3.0)
+        for left, right, symbol in ((axes[0], axes[1], "&"), (axes[1], axes[2], "=")):
+            a, b = left.get_position(), right.get_position()
+            fig.text((a.x1 + b.x0) / 2, (a.y0 + a.y1) / 2, symbol, ha="center", va="center",
+                     fontsize=22, fontweight="bold")
     return fig
 
 
@@ -272,9 +275,11 @@ def plot_outer(
         spine.set_edgecolor(HIGHLIGHT_COLOUR)
         spine.set_linewidth(2)
     if title:
-        fig.suptitle(title, y=1 - 0.25 / height, va="top")
+        top.set_title(title, fontsize=12, pad=10)   # placed above the top axis labels
     mask_legend(fig)
-    fig.legends[-1].set_bbox_to_anchor((0.5, 0.05 / height))
+    # Anchored to the table body (not the figure), so cropping the figure cannot cut it.
+    fig.legends[-1].set_bbox_to_anchor((0.5, -(bottom_in - 0.1) / (cell * queries)),
+                                       transform=body.transAxes)
     return fig
 
 
@@ -340,7 +345,8 @@ def plot_weights(
         key_labels = None if key_labels is None else [key_labels]
     if array.ndim != 4:
         raise ValueError(
-            f"`weights`: expected (H, T, S) or (B, H, T, S) attention weights, received shape {array.shape}."
+            "`weights`: expected (H, T, S) or (B, H, T, S) attention weights, "
+            f"received shape {array.shape}."
         )
     batch, heads, queries, keys = array.shape
     masks = None
@@ -353,10 +359,12 @@ def plot_weights(
                 f"received shape {masks.shape}."
             )
     columns = heads + (masks is not None)
-    cell = 0.5
+    cell = 0.4   # inches per matrix cell: two 6 x 6 panels make a figure about as wide as the page
+    title_lines = 1 + (row_titles is not None)
     fig, axes = plt.subplots(
         batch, columns, squeeze=False,
-        figsize=(columns * (cell * keys + 2.1), batch * (cell * queries + 1.9) + (0.5 if suptitle else 0.2)),
+        figsize=(columns * (cell * keys + 1.7),
+                 batch * (cell * queries + 1.3 + 0.2 * title_lines) + (0.4 if suptitle else 0.1)),
     )
     for b in range(batch):
         rows = None if query_labels is None else query_labels[b]

@@ -34,6 +34,7 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 import tensorflow as tf
+from keras.layers import Add, LayerNormalization
 
 from lib.errors import MaskError
 from lib.example import seed_token_ids
@@ -94,17 +95,20 @@ class MaskTraps:
         return self.attention_clears_input_mask
 
     def describe(self) -> str:
-        """One paragraph for the chapter: which case the installed Keras is in."""
-        clears = "clears" if self.attention_clears_input_mask else "keeps"
-        drops = "drops" if self.add_drops_partial_mask else "keeps"
+        """A few lines for the chapter: which case the installed Keras is in."""
         verdict = (
             "trap present: automatic masks vanish after the first attention layer"
             if self.model_leaks
             else "no trap: automatic masks survive every attention layer"
         )
+        yes_no = {True: "yes", False: "no"}
         return (
-            f"keras {self.keras_version}: MultiHeadAttention {clears} the input's Keras mask; "
-            f"Add {drops} the mask when one input has none -> {verdict}."
+            f"keras {self.keras_version}\n"
+            f"  MultiHeadAttention clears its inputs' Keras masks: "
+            f"{yes_no[self.attention_clears_input_mask]}\n"
+            f"  Add drops the mask when one input has none:        "
+            f"{yes_no[self.add_drops_partial_mask]}\n"
+            f"  -> {verdict}"
         )
 
 
@@ -171,16 +175,16 @@ class PositionalEmbedding(keras.layers.Layer):
 class ToyTransformer(keras.Model):
     """Two encoder and two decoder layers, tiny sizes, fixed initial weights.
 
-    ``explicit_masks=False``: every attention relies on the Keras masks carried by its inputs,
-    as in the tutorial. ``explicit_masks=True``: every attention gets an ``attention_mask`` built
-    from the token ids (:func:`lib.masks.self_attention_mask`, ``cross_attention_mask``, and
-    ``causal_mask`` combined with the target's self-attention mask).
+    ``explicit_masks=False``: every attention relies on the Keras masks carried by its
+    inputs, as in the tutorial. ``explicit_masks=True``: every attention gets an
+    ``attention_mask`` built from the token ids by :func:`explicit_attention_masks`.
 
-    Construction calls ``keras.utils.set_random_seed(seed)`` and builds every weight at once, so
-    two models built with the same ``seed`` have the same weights whatever ``explicit_masks`` is. After each call,
-    :attr:`masks_seen` holds, for each name of :data:`ATTENTION_NAMES`, the (B, T, S) mask that
-    attention applied: the AND of the query's and the key's Keras masks, the explicit mask and
-    the causal mask (all True where none of them was present).
+    Construction calls ``keras.utils.set_random_seed(seed)`` and builds every weight at once,
+    so two models built with the same ``seed`` have the same weights whatever
+    ``explicit_masks`` is. After each call, :attr:`masks_seen` holds, for each name of
+    :data:`ATTENTION_NAMES`, the (B, T, S) mask that attention applied: the AND of the
+    query's and the key's Keras masks, the explicit mask and the causal mask (all True where
+    none of them was present).
     """
 
     def __init__(
@@ -203,7 +207,9 @@ class ToyTransformer(keras.Model):
         self.masks_seen: dict[str, np.ndarray] = {}
 
         def attention() -> keras.layers.MultiHeadAttention:
-            return keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=d_model // num_heads)
+            return keras.layers.MultiHeadAttention(
+                num_heads=num_heads, key_dim=d_model // num_heads
+            )
 
         def feed_forward() -> keras.Sequential:
             return keras.Sequential(
@@ -214,16 +220,16 @@ class ToyTransformer(keras.Model):
         self.target_embedding = PositionalEmbedding(vocab_size, d_model)
         self.encoder = [
             {
-                "attention": attention(), "add1": keras.layers.Add(), "norm1": keras.layers.LayerNormalization(),
-                "ffn": feed_forward(), "add2": keras.layers.Add(), "norm2": keras.layers.LayerNormalization(),
+                "self": attention(), "add1": Add(), "norm1": LayerNormalization(),
+                "ffn": feed_forward(), "add2": Add(), "norm2": LayerNormalization(),
             }
             for _ in range(num_layers)
         ]
         self.decoder = [
             {
-                "causal": attention(), "add1": keras.layers.Add(), "norm1": keras.layers.LayerNormalization(),
-                "cross": attention(), "add2": keras.layers.Add(), "norm2": keras.layers.LayerNormalization(),
-                "ffn": feed_forward(), "add3": keras.layers.Add(), "norm3": keras.layers.LayerNormalization(),
+                "causal": attention(), "add1": Add(), "norm1": LayerNormalization(),
+                "cross": attention(), "add2": Add(), "norm2": LayerNormalization(),
+                "ffn": feed_forward(), "add3": Add(), "norm3": LayerNormalization(),
             }
             for _ in range(num_layers)
         ]
@@ -233,7 +239,7 @@ class ToyTransformer(keras.Model):
         self(np.array([[1]]), np.array([[1]]))
         self.masks_seen = {}
 
-    def _attend(self, name: str, layer, query, value, attention_mask=None, causal: bool = False):
+    def _attend(self, name: str, layer, query, value, attention_mask=None, causal=False):
         """Record the mask this attention call applies, then call it."""
         batch, queries, keys = query.shape[0], query.shape[1], value.shape[1]
         seen = np.ones((batch, queries, keys), dtype=bool)
@@ -253,41 +259,60 @@ class ToyTransformer(keras.Model):
     def call(self, source_ids, target_ids):
         self.masks_seen = {}
         names = iter(ATTENTION_NAMES)
-        encoder_self = decoder_self = cross = None
+        enc_mask = dec_mask = cross_mask = None  # rely on Keras masks
         if self.explicit_masks:
-            source_mask = padding_mask(source_ids)
-            target_mask = padding_mask(target_ids)
-            encoder_self = self_attention_mask(source_mask)
-            decoder_self = combine(causal_mask(target_mask.shape[1]), self_attention_mask(target_mask))
-            cross = cross_attention_mask(target_mask, source_mask)
+            enc_mask, dec_mask, cross_mask = explicit_attention_masks(
+                source_ids, target_ids)
 
-        x = self.source_embedding(source_ids)
-        for block in self.encoder:
-            attended = self._attend(next(names), block["attention"], x, x, encoder_self)
-            x = block["norm1"](block["add1"]([x, attended]))
-            x = block["norm2"](block["add2"]([x, block["ffn"](x)]))
-        context = x
+        x = self.source_embedding(source_ids)    # the mask rides on x
+        for layer in self.encoder:
+            a = self._attend(next(names), layer["self"], x, x, enc_mask)
+            x = layer["norm1"](layer["add1"]([x, a]))
+            x = layer["norm2"](layer["add2"]([x, layer["ffn"](x)]))
+        context = x                    # used by every cross-attention
 
         y = self.target_embedding(target_ids)
-        for block in self.decoder:
-            causal = decoder_self is None       # the tutorial's use_causal_mask=True
-            attended = self._attend(next(names), block["causal"], y, y, decoder_self, causal=causal)
-            y = block["norm1"](block["add1"]([y, attended]))
-            attended = self._attend(next(names), block["cross"], y, context, cross)
-            y = block["norm2"](block["add2"]([y, attended]))
-            y = block["norm3"](block["add3"]([y, block["ffn"](y)]))
+        causal = dec_mask is None      # the tutorial's use_causal_mask
+        for layer in self.decoder:
+            a = self._attend(next(names), layer["causal"], y, y, dec_mask, causal)
+            y = layer["norm1"](layer["add1"]([y, a]))
+            a = self._attend(next(names), layer["cross"], y, context, cross_mask)
+            y = layer["norm2"](layer["add2"]([y, a]))
+            y = layer["norm3"](layer["add3"]([y, layer["ffn"](y)]))
         return self.final(y)
+
+
+def explicit_attention_masks(
+    source_ids: Any, target_ids: Any
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """The three masks of the encoder-decoder, built from the token ids alone.
+
+    Returns the encoder's self-attention mask (B, S, S), the decoder's causal self-attention
+    mask (B, T, T) and the cross-attention mask (B, T, S).
+
+    >>> encoder, decoder, cross = explicit_attention_masks(*toy_source_target())
+    >>> encoder.shape, decoder.shape, cross.shape
+    (TensorShape([2, 6, 6]), TensorShape([2, 7, 7]), TensorShape([2, 7, 6]))
+    """
+    source_mask, target_mask = padding_mask(source_ids), padding_mask(target_ids)
+    encoder = self_attention_mask(source_mask)              # the question's mask1 & mask2
+    decoder = combine(causal_mask(target_mask.shape[1]), self_attention_mask(target_mask))
+    cross = cross_attention_mask(target_mask, source_mask)
+    return encoder, decoder, cross
 
 
 def _real_length(row: np.ndarray) -> int:
     return int((row != PAD_ID).sum())
 
 
-def padding_invariance_gap(model: keras.Model, source_ids: Any, target_ids: Any, index: int) -> float:
-    """Max |logits| difference at the real target positions of sentence ``index``: alone vs. in the batch.
+def padding_invariance_gap(
+    model: keras.Model, source_ids: Any, target_ids: Any, index: int
+) -> float:
+    """Max |difference| of the logits of sentence ``index``, alone vs. in the padded batch.
 
     Sentence ``index`` is run once inside the padded batch and once on its own, trimmed to its
-    real tokens (post-padding assumed). A correctly masked model gives ~0 (float rounding).
+    real tokens (post-padding assumed); the logits are compared at its real target positions.
+    A correctly masked model gives ~0 (float rounding).
     """
     source = np.asarray(source_ids)
     target = np.asarray(target_ids)
@@ -297,19 +322,22 @@ def padding_invariance_gap(model: keras.Model, source_ids: Any, target_ids: Any,
             f"shapes {source.shape} and {target.shape}",
         )
     if not 0 <= index < source.shape[0]:
-        raise MaskError.expected("index", f"a batch index from 0 to {source.shape[0] - 1}", repr(index))
+        raise MaskError.expected(
+            "index", f"a batch index from 0 to {source.shape[0] - 1}", repr(index)
+        )
     source_length, target_length = _real_length(source[index]), _real_length(target[index])
     batched = np.asarray(model(source, target))[index, :target_length]
-    alone = np.asarray(model(source[index : index + 1, :source_length], target[index : index + 1, :target_length]))[0]
+    alone_source = source[index : index + 1, :source_length]
+    alone_target = target[index : index + 1, :target_length]
+    alone = np.asarray(model(alone_source, alone_target))[0]
     return float(np.abs(batched - alone).max())
 
 
 def expected_masks(source_ids: Any, target_ids: Any) -> dict[str, np.ndarray]:
     """The (B, T, S) mask each attention call *should* apply, by name of :data:`ATTENTION_NAMES`."""
-    source_mask, target_mask = padding_mask(source_ids), padding_mask(target_ids)
-    encoder_self = self_attention_mask(source_mask).numpy()
-    decoder_self = combine(causal_mask(target_mask.shape[1]), self_attention_mask(target_mask)).numpy()
-    cross = cross_attention_mask(target_mask, source_mask).numpy()
+    encoder_self, decoder_self, cross = (
+        mask.numpy() for mask in explicit_attention_masks(source_ids, target_ids)
+    )
     masks = {}
     for name in ATTENTION_NAMES:
         if name.startswith("encoder"):
@@ -326,14 +354,14 @@ def plot_masks_seen(
     target_labels: Sequence[str],
     suptitle: str = "",
 ):
-    """The six masks of one sentence in a 2 x 3 grid: rows are layers, columns the attention kinds."""
+    """The six masks of sentence ``index`` in a 2 x 3 grid: a row per layer, a column per kind."""
     import matplotlib.pyplot as plt
 
     kinds = ("self-attention", "causal self-attention", "cross-attention")
     layers = len(masks_seen) // 3
     width = max(len(source_labels), len(target_labels))
-    fig, axes = plt.subplots(layers, 3, figsize=(3 * (0.42 * width + 1.7), layers * (0.42 * width + 1.6)),
-                             squeeze=False)
+    panel = 0.3 * width + 1.4
+    fig, axes = plt.subplots(layers, 3, figsize=(3 * panel, layers * panel + 0.6), squeeze=False)
     for layer in range(layers):
         for column, kind in enumerate(kinds):
             part = "encoder" if kind == "self-attention" else "decoder"
