@@ -56,7 +56,7 @@ test-fast: setup
 
 # --- reading and running ----------------------------------------------------
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --notebook-dir=chapters
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --notebook-dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 serve:
 	@test -f $(BUILD)/index.html || { echo "No book yet: run make book"; exit 1; }
