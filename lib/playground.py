@@ -1,0 +1,309 @@
+"""The playground of chapter 12: up to four sentences, every mask, and one head's weights.
+
+:class:`Playground` runs the whole walk for sentences a reader types:
+vocabulary (:mod:`lib.vocab`), padding (:mod:`lib.padding`), masks
+(:mod:`lib.masks`) and a small seeded ``MultiHeadAttention``
+(:mod:`lib.attention`). Two modes:
+
+- **self-attention**: queries and keys are the sentences padded to ``S``, so ``T = S``;
+- **cross-attention**: the keys are the sentences padded to ``S`` (the encoder side); the
+  queries are the decoder input, each sentence shifted right behind a ``<start>`` token
+  (as a decoder sees its target during training), truncated or padded to ``T``.
+
+``causal=True`` ANDs in the lower-triangular ``causal_mask(T, S)``, as
+``use_causal_mask=True`` would.
+
+>>> play = Playground(["This is a very long sequence", "This is short"])
+>>> result = play.compute(padded_length=6)
+>>> result.attention_mask.shape, result.weights.shape
+((2, 6, 6), (2, 2, 6, 6))
+>>> result = play.compute(padded_length=7, decoder_length=4, cross=True)
+>>> result.query_labels[1]
+['<start>', 'This', 'is', 'short']
+>>> result.attention_mask.shape
+(2, 4, 7)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from lib.attention import attention_layer, run_attention
+from lib.errors import MaskError, MaskTypeError
+from lib.masks import causal_mask
+from lib.padding import pad_batch
+from lib.vocab import Vocabulary, split
+
+MAX_SENTENCES = 4
+MAX_LENGTH = 10
+START = "<start>"
+PAD = "<pad>"
+EXAMPLE = (
+    "This is a very long sequence",
+    "This is short",
+    "a short sequence is long",
+    "very short",
+)
+"""The playground's default sentences: the question's two, and two more made of the same words."""
+
+
+@dataclass
+class PlaygroundResult:
+    """Everything the playground shows for one setting of its controls (NumPy arrays)."""
+
+    source_ids: np.ndarray          # (B, S) encoder / self-attention token ids
+    source_labels: list[list[str]]  # words per key position, "<pad>" in padded slots
+    query_ids: np.ndarray           # (B, T)
+    query_labels: list[list[str]]
+    key_padding: np.ndarray         # (B, S) bool
+    query_padding: np.ndarray       # (B, T) bool
+    causal: np.ndarray | None       # (T, S) bool, or None when causal is off
+    attention_mask: np.ndarray      # (B, T, S) bool
+    weights: np.ndarray             # (B, H, T, S) float
+
+
+def check_sentences(sentences: Sequence[str]) -> list[str]:
+    """1 to 4 non-empty sentences of at most 10 words each, or a :class:`~lib.errors.MaskError`."""
+    if isinstance(sentences, str):
+        raise MaskTypeError.expected("sentences", "a list of sentences", f"a single str {sentences!r}")
+    sentences = [s for s in sentences]
+    if not 1 <= len(sentences) <= MAX_SENTENCES:
+        raise MaskError.expected("sentences", f"1 to {MAX_SENTENCES} sentences", f"{len(sentences)}")
+    for index, sentence in enumerate(sentences):
+        words = split(sentence)
+        if not words:
+            raise MaskError.expected(f"sentences[{index}]", "at least one word", "an empty sentence")
+        if len(words) > MAX_LENGTH:
+            raise MaskError.expected(
+                f"sentences[{index}]", f"at most {MAX_LENGTH} words", f"{len(words)} words"
+            )
+    return sentences
+
+
+class Playground:
+    """The sentences' vocabulary, an embedding and a 2-head attention layer, all seeded."""
+
+    def __init__(self, sentences: Sequence[str] = EXAMPLE, num_heads: int = 2, model_dim: int = 8,
+                 seed: int = 0):
+        self.sentences = check_sentences(sentences)
+        self.vocab = Vocabulary.fit(self.sentences)
+        self.start_id = self.vocab.size          # one id past the vocabulary (and padding)
+        self.encoded = self.vocab.encode_batch(self.sentences)
+        rng = np.random.default_rng(seed)
+        self.embeddings = rng.normal(0.0, 1.0, size=(self.start_id + 1, model_dim)).astype("float32")
+        self.layer = attention_layer(num_heads=num_heads, key_dim=4, model_dim=model_dim, seed=seed)
+        self.num_heads = num_heads
+
+    @property
+    def longest(self) -> int:
+        """The longest sentence, in words: the smallest padded length S."""
+        return max(len(ids) for ids in self.encoded)
+
+    def _labels(self, ids: np.ndarray) -> list[list[str]]:
+        words = {token: word for token, word in enumerate([PAD, *self.vocab.words], start=0)}
+        words[self.start_id] = START
+        return [[words[int(token)] for token in row] for row in ids]
+
+    def compute(self, padded_length: int, decoder_length: int | None = None,
+                causal: bool = False, cross: bool = False) -> PlaygroundResult:
+        """Masks and attention weights for padded length ``S`` (and decoder length ``T``)."""
+        if not self.longest <= padded_length <= MAX_LENGTH:
+            raise MaskError.expected(
+                "padded_length", f"an int from the longest sentence ({self.longest}) to {MAX_LENGTH}",
+                repr(padded_length), "Padding never cuts a sentence here.",
+            )
+        source = pad_batch(self.encoded, length=padded_length)
+        if cross:
+            if decoder_length is None or not 1 <= decoder_length <= MAX_LENGTH:
+                raise MaskError.expected("decoder_length", f"an int from 1 to {MAX_LENGTH}",
+                                         repr(decoder_length))
+            shifted = [[self.start_id, *ids] for ids in self.encoded]
+            queries = pad_batch(shifted, length=decoder_length)
+        else:
+            queries = source
+        key_padding = source != 0
+        query_padding = queries != 0
+        mask = query_padding[:, :, None] & key_padding[:, None, :]
+        triangle = None
+        if causal:
+            triangle = causal_mask(queries.shape[1], source.shape[1]).numpy()[0]
+            mask = mask & triangle[None]
+        _, weights = run_attention(
+            self.layer, self.embeddings[queries], self.embeddings[source], attention_mask=mask
+        )
+        return PlaygroundResult(
+            source, self._labels(source), queries, self._labels(queries),
+            key_padding, query_padding, triangle, mask, weights,
+        )
+
+
+def draw_playground(result: PlaygroundResult, sentence: int = 0, head: int = 0):
+    """One row of panels for one sentence: padding masks of the batch, the query column,
+    the key row, the causal triangle (if on), the final mask, and one head's weights."""
+    import matplotlib.pyplot as plt
+
+    from lib.plots import draw_mask, draw_weights, mask_legend
+
+    batch = result.source_ids.shape[0]
+    if not 0 <= sentence < batch:
+        raise MaskError.expected("sentence", f"an index from 0 to {batch - 1}", repr(sentence))
+    if not 0 <= head < result.weights.shape[1]:
+        raise MaskError.expected("head", f"an index from 0 to {result.weights.shape[1] - 1}", repr(head))
+    queries, keys = result.query_labels[sentence], result.source_labels[sentence]
+    top = ["padding", "query", "key"] + (["causal"] if result.causal is not None else [])
+    fig = plt.figure(figsize=(11, 0.5 * len(queries) + 0.5 * max(len(queries), batch) + 5))
+    widths = {"padding": len(keys), "query": 2, "key": len(keys), "causal": len(keys)}
+    grid = fig.add_gridspec(2, len(top), height_ratios=[max(len(queries), batch), len(queries) + 1],
+                            width_ratios=[widths[name] for name in top])
+    axes = {name: fig.add_subplot(grid[0, index]) for index, name in enumerate(top)}
+    bottom = grid[1, :].subgridspec(1, 2, width_ratios=[1, 1.25])
+    axes["mask"], axes["weights"] = fig.add_subplot(bottom[0]), fig.add_subplot(bottom[1])
+    draw_mask(axes["padding"], result.key_padding, [str(b) for b in range(batch)],
+              [str(j) for j in range(len(keys))], "padding masks (B, S)",
+              xlabel="key position", ylabel="sentence")
+    draw_mask(axes["query"], result.query_padding[sentence][:, None], queries, [""],
+              "query mask (T, 1)", xlabel="", ylabel=f"query (sentence {sentence})")
+    draw_mask(axes["key"], result.key_padding[sentence][None, :], [""], keys, "key mask (1, S)",
+              ylabel="")
+    if result.causal is not None:
+        draw_mask(axes["causal"], result.causal, queries, keys, "causal (T, S)")
+    draw_mask(axes["mask"], result.attention_mask[sentence], queries, keys, "attention mask (T, S)")
+    draw_weights(axes["weights"], result.weights[sentence, head], queries, keys,
+                 f"attention weights, head {head}")
+    mask_legend(fig)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def playground_widget(sentences: Sequence[str] = EXAMPLE):
+    """The live playground (needs a kernel): a text box for up to four sentences, sliders for
+    S and T, toggles for causal and cross-attention, and which sentence and head to draw."""
+    import ipywidgets as widgets
+
+    from lib.widgets import length_slider, live_figure
+
+    cache: dict[tuple[str, ...], Playground] = {}
+
+    def draw(text, padded_length, decoder_length, causal, cross, sentence, head):
+        lines = tuple(line.strip() for line in text.splitlines() if line.strip())
+        try:
+            if lines not in cache:
+                cache[lines] = Playground(lines)
+            play = cache[lines]
+            length = max(padded_length, play.longest)
+            result = play.compute(length, decoder_length, causal=causal, cross=cross)
+            print("token ids (B, S):\n", result.source_ids)
+            if cross:
+                print("decoder input ids (B, T):\n", result.query_ids)
+            return draw_playground(result, min(sentence, len(lines) - 1), head)
+        except MaskError as error:
+            print(f"Cannot draw: {error}")
+            return None
+
+    text = widgets.Textarea(value="\n".join(sentences), rows=4, description="sentences",
+                            continuous_update=False, layout=widgets.Layout(width="420px"))
+    return live_figure(
+        draw,
+        text=text,
+        padded_length=length_slider("padded length S", 6, 1, MAX_LENGTH),
+        decoder_length=length_slider("decoder length T (cross)", 4, 1, MAX_LENGTH),
+        causal=widgets.Checkbox(value=False, description="causal"),
+        cross=widgets.Checkbox(value=False, description="cross-attention"),
+        sentence=widgets.IntSlider(value=1, min=0, max=MAX_SENTENCES - 1, description="sentence"),
+        head=widgets.IntSlider(value=0, min=0, max=1, description="head"),
+    )
+
+
+def playground_explorer(sentences: Sequence[str] = EXAMPLE):
+    """The kernel-free playground for the published book: the same controls except the text box.
+
+    Attention weights are computed at build time for every sentence, head, mode and causal
+    setting, at the largest lengths. Padding invariance (chapter 6) makes that enough: with the
+    mask applied, a query row's weights over real keys do not depend on how far the batch is
+    padded, so the browser only needs to zero what the mask (computed from the sliders) removes.
+    """
+    import altair as alt
+
+    from lib.explorers import Explorer, _mask_cells, _slider
+
+    play = Playground(sentences)
+    rows = []
+    for cross in (False, True):
+        for causal in (False, True):
+            result = play.compute(MAX_LENGTH, MAX_LENGTH, causal=causal, cross=cross)
+            for b, real in enumerate(play.encoded):
+                n = len(real)
+                for h in range(play.num_heads):
+                    for i in range(MAX_LENGTH):
+                        for j in range(MAX_LENGTH):
+                            rows.append({
+                                "b": b, "h": h, "x": int(cross), "c": int(causal), "i": i, "j": j,
+                                "n": n, "q": f"{i}: {result.query_labels[b][i]}",
+                                "k": f"{j}: {result.source_labels[b][j]}",
+                                "w": round(float(result.weights[b, h, i, j]), 3),
+                            })
+    params = [
+        _slider("S", max(6, play.longest), play.longest, MAX_LENGTH, "padded length S "),
+        _slider("T", 4, 1, MAX_LENGTH, "decoder length T (cross) "),
+        alt.param(name="causal", value=False, bind=alt.binding_checkbox(name="causal ")),
+        alt.param(name="cross", value=False, bind=alt.binding_checkbox(name="cross-attention ")),
+        _slider("sentence", 1, 0, len(play.sentences) - 1, "sentence "),
+        _slider("head", 0, 0, play.num_heads - 1, "head "),
+    ]
+    base = (
+        alt.Chart(alt.Data(values=rows))
+        .transform_filter("datum.b == sentence && datum.h == head && datum.x == (cross ? 1 : 0)"
+                          " && datum.c == (causal ? 1 : 0)")
+        .transform_calculate(tq="cross ? T : S")
+        .transform_filter("datum.i < datum.tq && datum.j < S")
+        .transform_calculate(
+            qreal="cross ? datum.i < min(datum.n + 1, T) : datum.i < datum.n",
+            kreal="datum.j < datum.n",
+        )
+        .transform_calculate(tri="!causal || datum.j <= datum.i")
+        .transform_calculate(m="datum.qreal && datum.kreal && datum.tri")
+        .transform_calculate(weight="datum.m ? datum.w : 0")
+        .transform_calculate(label="datum.weight == 0 ? '0' : format(datum.weight, '.2f')")
+    )
+    order_x = alt.EncodingSortField(field="j", op="min")
+    order_y = alt.EncodingSortField(field="i", op="min")
+    column = _mask_cells(base.transform_filter("datum.j == 0"), "b", "q", "qreal", "", "query",
+                         "query mask (T, 1)")
+    row = _mask_cells(base.transform_filter("datum.i == 0"), "k", "b", "kreal", "key", "",
+                      "key mask (1, S)")
+    final = _mask_cells(base, "k", "q", "m", "key", "query", "attention mask (T, S)")
+    for layer in (row.layer[0], row.layer[1], final.layer[0], final.layer[1]):
+        layer.encoding.x.sort = order_x
+        layer.encoding.x.axis = alt.Axis(labelAngle=-45)
+    for layer in (column.layer[0], column.layer[1], final.layer[0], final.layer[1]):
+        layer.encoding.y.sort = order_y
+    weight_encoding = dict(
+        x=alt.X("k:N", title="key", sort=order_x, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("q:N", title="query", sort=order_y),
+    )
+    weights = alt.layer(
+        base.mark_rect(stroke="white").encode(
+            color=alt.Color("weight:Q", title="weight", scale=alt.Scale(scheme="viridis", domain=[0, 1])),
+            tooltip=["q:N", "k:N", alt.Tooltip("weight:Q", format=".3f")], **weight_encoding),
+        base.mark_text(fontSize=9).encode(
+            text="label:N",
+            color=alt.condition("datum.weight > 0.6", alt.value("black"), alt.value("white")),
+            **weight_encoding),
+    ).properties(title="attention weights of one head", width=alt.Step(30), height=alt.Step(22))
+    chart = (
+        alt.vconcat(alt.hconcat(column, row, spacing=30), alt.hconcat(final, weights, spacing=40), spacing=30)
+        .add_params(*params)
+        .configure_view(strokeWidth=0)
+        .configure_title(fontSize=12, anchor="start")
+    )
+    description = (
+        "Kernel-free attention-mask playground for four example sentences. Controls: padded "
+        "length S, decoder length T, causal and cross-attention toggles, which sentence and "
+        "which head. Charts: the query mask, the key mask, the final attention mask (rows are "
+        "queries, columns are keys; dark with a check mark = may attend) and one head's "
+        "attention weights, exactly 0 wherever the mask is False."
+    )
+    return Explorer(chart.to_dict(), description)
