@@ -11,12 +11,13 @@ export PYTHONHASHSEED        := 0
 
 BOOK_SOURCES := _config.yml _toc.yml intro.md $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
 
-.PHONY: help setup book test test-fast lab serve clean
+.PHONY: help setup book test test-fast lab serve clean bench
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
 	@echo "make test   set up, build the book (strict) and run every test"
 	@echo "make lab    JupyterLab on chapters/ (MyST chapters open as notebooks)"
 	@echo "make serve  the built book on http://127.0.0.1:8000"
+	@echo "make bench  time the build, notebooks, sliders and page weights (bench/results.md)"
 	@echo "make clean  remove the build, the vendored scripts and .venv"
 
 # --- set-up -----------------------------------------------------------------
@@ -64,3 +65,8 @@ serve:
 
 clean:
 	rm -rf _build _vendor node_modules $(VENV) .pytest_cache .hypothesis
+
+# --- benchmark (not part of make test) ----------------------------------------
+.PHONY: bench
+bench: setup $(BUILD)/.built
+	$(BIN)/python bench/run.py

@@ -14,7 +14,10 @@ from conftest import in_ci, toc_files
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
 # Chapters that must carry a kernel-free explorer (a chart with sliders).
-EXPLORER_PAGES = ["chapters/04_broadcasting", "chapters/05_logical_and", "chapters/06_multihead_attention"]
+EXPLORER_PAGES = [
+    "chapters/04_broadcasting", "chapters/05_logical_and", "chapters/06_multihead_attention",
+    "chapters/12_playground",
+]
 
 # JavaScript errors we accept, with the reason. None so far.
 KNOWN_JS_ERRORS: dict[str, str] = {}
@@ -128,5 +131,33 @@ def test_kernel_free_sliders_redraw_the_chart(browser, site, doc):
         page.wait_for_timeout(200)
         after = explorer.locator("svg").first.inner_html()
         assert before != after, f"{doc}: explorer {index} did not redraw when its slider moved to {new}"
+    assert not record["outside"] and not record["errors"], record
+    context.close()
+
+
+def test_playground_toggles_and_sliders_redraw(browser, site):
+    """Every control of the kernel-free playground changes what it shows."""
+    context, page, record = _open(browser, site, "chapters/12_playground.html")
+    explorer = page.locator(".vega-explorer").first
+    page.wait_for_function(
+        "el => el.getAttribute('data-rendered') === 'true'", arg=explorer.element_handle(), timeout=15000
+    )
+
+    def picture() -> str:
+        page.wait_for_timeout(200)
+        return explorer.locator("svg").first.inner_html()
+
+    seen = [picture()]
+    for name in ("cross", "causal"):
+        explorer.locator(f"input[name={name}]").check()
+        seen.append(picture())
+    for name in ("S", "T", "sentence", "head"):
+        slider = explorer.locator(f"input[name={name}]")
+        low, high, value = (int(slider.get_attribute(a)) for a in ("min", "max", "value"))
+        slider.fill(str(low if value != low else high))
+        slider.dispatch_event("input")
+        seen.append(picture())
+    changes = [a != b for a, b in zip(seen, seen[1:])]
+    assert all(changes), f"controls that did not redraw: {[n for n, c in zip(['cross', 'causal', 'S', 'T', 'sentence', 'head'], changes) if not c]}"
     assert not record["outside"] and not record["errors"], record
     context.close()
