@@ -22,6 +22,10 @@ from lib.explorers import Explorer, _explorer, _mask_cells, _slider
 
 __all__ = ["causal_explorer", "cross_explorer"]
 
+# Re-measure the chart whenever a slider changes its size; Vega-Lite's default ("pad" without
+# resize) keeps the first size and clips a chart that grows.
+_RESIZE = alt.AutoSizeParams(type="pad", resize=True)
+
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -60,13 +64,17 @@ def causal_explorer(
         .transform_calculate(both="datum.future && datum.padding")
     )
     panels = [
-        _mask_cells(base, "j", "i", "future", "key j", "query i", "causal mask: j <= i"),
+        _mask_cells(base, "j", "i", "future", "key j", "query i",
+                    alt.TitleParams(text=alt.ExprRef(
+                        expr="causal ? 'causal mask: j <= i' : 'causal off: all True'"))),
         _mask_cells(base, "j", "i", "padding", "key j", "query i", "AND padding mask"),
         _mask_cells(base, "j", "i", "both", "key j", "query i", "= attention mask (T, S)"),
     ]
     chart = (
-        alt.hconcat(*panels, spacing=30)
+        alt.hconcat(*panels, spacing=20)
         .add_params(padded, real, switch)
+        .properties(autosize=_RESIZE)
+        .configure_legend(orient="bottom")
         .configure_view(strokeWidth=0)
         .configure_title(fontSize=12, anchor="start")
     )
@@ -127,8 +135,10 @@ def cross_explorer(
     square = _mask_cells(base, "j", "i", "both", "key j (encoder)", "query i (decoder)",
                          "AND: cross-attention mask (T, S)")
     chart = (
-        alt.hconcat(column, row, square, spacing=30)
+        alt.hconcat(column, row, square, spacing=20)
         .add_params(*params)
+        .properties(autosize=_RESIZE)
+        .configure_legend(orient="bottom")
         .configure_view(strokeWidth=0)
         .configure_title(fontSize=12, anchor="start")
     )

@@ -101,6 +101,8 @@ def _escape(text: str) -> str:
 
 def _explorer(chart: alt.TopLevelMixin, description: str) -> Explorer:
     spec = chart.to_dict()
+    # Re-measure the chart when a slider makes it larger, instead of clipping it.
+    spec.setdefault("autosize", {"type": "pad", "resize": True})
     return Explorer(spec, description)
 
 

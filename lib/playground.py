@@ -227,7 +227,7 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
     """
     import altair as alt
 
-    from lib.explorers import Explorer, _mask_cells, _slider
+    from lib.explorers import _explorer, _mask_cells, _slider
 
     play = Playground(sentences)
     rows = []
@@ -306,4 +306,4 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
         "queries, columns are keys; dark with a check mark = may attend) and one head's "
         "attention weights, exactly 0 wherever the mask is False."
     )
-    return Explorer(chart.to_dict(), description)
+    return _explorer(chart, description)
