@@ -18,14 +18,9 @@ from __future__ import annotations
 import altair as alt
 
 from lib.errors import MaskError
-from lib.explorers import Explorer, _explorer, _mask_cells, _slider
+from lib.explorers import Explorer, _explorer, _finish, _mask_cells, _slider
 
 __all__ = ["causal_explorer", "cross_explorer"]
-
-# Re-measure the chart whenever a slider changes its size; Vega-Lite's default ("pad" without
-# resize) keeps the first size and clips a chart that grows.
-_RESIZE = alt.AutoSizeParams(type="pad", resize=True)
-
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -70,14 +65,7 @@ def causal_explorer(
         _mask_cells(base, "j", "i", "padding", "key j", "query i", "AND padding mask"),
         _mask_cells(base, "j", "i", "both", "key j", "query i", "= attention mask (T, S)"),
     ]
-    chart = (
-        alt.hconcat(*panels, spacing=20)
-        .add_params(padded, real, switch)
-        .properties(autosize=_RESIZE)
-        .configure_legend(orient="bottom")
-        .configure_view(strokeWidth=0)
-        .configure_title(fontSize=12, anchor="start")
-    )
+    chart = _finish(alt.hconcat(*panels, spacing=20), padded, real, switch, legend_bottom=True)
     description = (
         "Interactive causal mask explorer. Two sliders set the padded length T = S and the "
         "number of real tokens of one sentence; a check box switches the causal mask on or off. "
@@ -134,14 +122,7 @@ def cross_explorer(
                       "key j (encoder)", "", "key mask (1, S)")
     square = _mask_cells(base, "j", "i", "both", "key j (encoder)", "query i (decoder)",
                          "AND: cross-attention mask (T, S)")
-    chart = (
-        alt.hconcat(column, row, square, spacing=20)
-        .add_params(*params)
-        .properties(autosize=_RESIZE)
-        .configure_legend(orient="bottom")
-        .configure_view(strokeWidth=0)
-        .configure_title(fontSize=12, anchor="start")
-    )
+    chart = _finish(alt.hconcat(column, row, square, spacing=20), *params, legend_bottom=True)
     description = (
         "Interactive cross-attention mask explorer. Four sliders set the real and padded "
         "lengths of a decoder sentence (T, the queries) and of an encoder sentence (S, the "

@@ -99,11 +99,20 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _finish(chart, *params: alt.Parameter, legend_bottom: bool = False):
+    """The look every explorer shares: its controls, no view border, small left-aligned titles,
+    and re-measuring when a slider makes the chart larger (instead of clipping it)."""
+    chart = (
+        chart.add_params(*params)
+        .properties(autosize=alt.AutoSizeParams(type="pad", resize=True))
+        .configure_view(strokeWidth=0)
+        .configure_title(fontSize=12, anchor="start")
+    )
+    return chart.configure_legend(orient="bottom") if legend_bottom else chart
+
+
 def _explorer(chart: alt.TopLevelMixin, description: str) -> Explorer:
-    spec = chart.to_dict()
-    # Re-measure the chart when a slider makes it larger, instead of clipping it.
-    spec.setdefault("autosize", {"type": "pad", "resize": True})
-    return Explorer(spec, description)
+    return Explorer(chart.to_dict(), description)
 
 
 def _slider(name: str, value: int, minimum: int, maximum: int, label: str) -> alt.Parameter:
@@ -179,9 +188,7 @@ def mask_explorer(max_length: int = 10, lengths: tuple[int, int] = (6, 3), padde
         square = _mask_cells(sentence, "j", "i", "both", "key j", "query i",
                              "AND: attention mask (T, S)")
         rows.append(alt.hconcat(column, row, square, spacing=30))
-    chart = alt.vconcat(padding, *rows, spacing=25).add_params(len0, len1, pad).configure_view(
-        strokeWidth=0
-    ).configure_title(fontSize=12, anchor="start")
+    chart = _finish(alt.vconcat(padding, *rows, spacing=25), len0, len1, pad)
     description = (
         "Interactive mask explorer. Three sliders set the lengths of sentence 0 and sentence 1 "
         "and the padded length S. The charts show the (B, S) padding mask, then for each "
@@ -242,14 +249,12 @@ def weights_explorer(
         color=alt.condition("datum.w > 0.6", alt.value("black"), alt.value("white")),
         **encoding,
     )
-    chart = (
+    chart = _finish(
         alt.layer(cells, text)
         .properties(width=alt.Step(34), height=alt.Step(24))
         .facet(column=alt.Column("head:N", title=None))
-        .add_params(slider)
-        .properties(title=title)
-        .configure_view(strokeWidth=0)
-        .configure_title(fontSize=12, anchor="start")
+        .properties(title=title),
+        slider,
     )
     description = (
         f"Interactive heatmaps of attention weights, one per head. A slider ({slider_label.strip()}) "

@@ -227,7 +227,7 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
     """
     import altair as alt
 
-    from lib.explorers import _explorer, _mask_cells, _slider
+    from lib.explorers import _explorer, _finish, _mask_cells, _slider
 
     play = Playground(sentences)
     rows = []
@@ -293,11 +293,10 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
             color=alt.condition("datum.weight > 0.6", alt.value("black"), alt.value("white")),
             **weight_encoding),
     ).properties(title="attention weights of one head", width=alt.Step(30), height=alt.Step(22))
-    chart = (
-        alt.vconcat(alt.hconcat(column, row, spacing=30), alt.hconcat(final, weights, spacing=40), spacing=30)
-        .add_params(*params)
-        .configure_view(strokeWidth=0)
-        .configure_title(fontSize=12, anchor="start")
+    chart = _finish(
+        alt.vconcat(alt.hconcat(column, row, spacing=30), alt.hconcat(final, weights, spacing=40),
+                    spacing=30),
+        *params,
     )
     description = (
         "Kernel-free attention-mask playground for four example sentences. Controls: padded "

@@ -123,7 +123,8 @@ def test_kernel_free_sliders_redraw_the_chart(browser, site, doc):
         )
         slider = explorer.locator("input[type=range]").first
         before = explorer.locator("svg").first.inner_html()
-        low, high, value = (int(slider.get_attribute(a) or 0) for a in ("min", "max", "value"))
+        low, high = (int(slider.get_attribute(a)) for a in ("min", "max"))
+        value = int(slider.input_value())
         new = low if value != low else high
         slider.fill(str(new))
         slider.dispatch_event("input")
@@ -153,7 +154,8 @@ def test_playground_toggles_and_sliders_redraw(browser, site):
         seen.append(picture())
     for name in ("S", "T", "sentence", "head"):
         slider = explorer.locator(f"input[name={name}]")
-        low, high, value = (int(slider.get_attribute(a)) for a in ("min", "max", "value"))
+        low, high = (int(slider.get_attribute(a)) for a in ("min", "max"))
+        value = int(slider.input_value())
         slider.fill(str(low if value != low else high))
         slider.dispatch_event("input")
         seen.append(picture())

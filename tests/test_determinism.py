@@ -22,22 +22,25 @@ pytestmark = [pytest.mark.build, pytest.mark.slow]
 TEXT_TYPES = ("text/plain", "text/html", "text/markdown", "text/latex")
 
 
-def text_outputs(path: Path) -> list[tuple[int, str, str]]:
-    """(cell index, kind, text) for every text output of every untagged code cell."""
+def text_outputs(path: Path) -> dict[int, tuple[str, list[tuple[str, str]]]]:
+    """cell index -> (first source line, [(kind, text), ...]) for every untagged code cell."""
     notebook = nbformat.read(path, as_version=4)
-    found = []
+    found = {}
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code" or "measured" in cell.metadata.get("tags", []):
             continue
+        texts = []
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
-                found.append((index, output.name, output.text))
+                texts.append((output.name, output.text))
             elif output.output_type == "error":
-                found.append((index, "error", f"{output.ename}: {output.evalue}"))
+                texts.append(("error", f"{output.ename}: {output.evalue}"))
             else:
                 for kind in TEXT_TYPES:
                     if kind in output.get("data", {}):
-                        found.append((index, kind, output.data[kind]))
+                        texts.append((kind, output.data[kind]))
+        first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+        found[index] = (first_line, texts)
     return found
 
 
@@ -59,11 +62,12 @@ def test_a_second_build_gives_identical_text_outputs(built_html, tmp_path):
         again = second / relative
         assert again.is_file(), f"the second build has no {relative}"
         a, b = text_outputs(notebook), text_outputs(again)
-        if a != b:
-            for (ia, ka, ta), (ib, kb, tb) in zip(a, b):
-                if (ia, ka, ta) != (ib, kb, tb):
-                    differences.append(f"{relative} cell {ia} ({ka}):\n  first:  {ta[:300]!r}\n  second: {tb[:300]!r}")
-                    break
-            else:
-                differences.append(f"{relative}: {len(a)} vs {len(b)} text outputs")
+        for index in sorted(set(a) | set(b)):
+            if a.get(index) != b.get(index):
+                line, first_texts = a.get(index, ("(missing)", []))
+                second_texts = b.get(index, ("", []))[1]
+                differences.append(
+                    f"{relative} cell {index} `{line}`:\n  first:  {str(first_texts)[:400]}\n"
+                    f"  second: {str(second_texts)[:400]}"
+                )
     assert not differences, "outputs differ between two builds:\n" + "\n".join(differences)
