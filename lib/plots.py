@@ -141,9 +141,10 @@ def plot_masks(
             titles[index], **kwargs,
         )
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, fontweight="bold")
     mask_legend(fig)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    # leave room for the legend below and, above, for the suptitle clear of the panel titles
+    fig.tight_layout(rect=(0, 0.07, 1, 0.93 if suptitle else 1))
     return fig
 
 
