@@ -542,6 +542,15 @@ def machine_description() -> str:
 
 # --- figures ------------------------------------------------------------------------------------
 
+def _pyplot() -> Any:
+    """``matplotlib.pyplot``, after :mod:`lib.plots` has set the inline backend in a kernel."""
+    import matplotlib.pyplot as plt
+
+    import lib.plots  # noqa: F401 - in a Jupyter kernel under MPLBACKEND=Agg: switch to inline
+
+    return plt
+
+
 def _bytes_axis(ax: Any) -> None:
     from matplotlib.ticker import FuncFormatter, LogLocator
 
@@ -569,7 +578,7 @@ def plot_memory(rows: Sequence[MaskMemory], title: str = "") -> Any:
     >>> fig.axes[0].get_xscale(), fig.axes[0].get_yscale()
     ('log', 'log')
     """
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     if not rows or not all(isinstance(row, MaskMemory) for row in rows):
         raise MaskTypeError.expected("rows", "a non-empty list of MaskMemory", repr(rows))
@@ -607,7 +616,7 @@ def plot_times(
     >>> [line.get_label() for line in fig.axes[0].get_lines()][-1]
     'O(B·T·S): slope 2'
     """
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     xs = _lengths(lengths)
     _check_timings(xs, timings)

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import altair as alt
 import numpy as np
 
+from lib._runtime import executed_in_batch
 from lib.errors import MaskError
 from lib.plots import FALSE_COLOUR, FALSE_MARK, TRUE_COLOUR, TRUE_MARK
 
@@ -80,19 +80,11 @@ class Explorer:
             "text/html": self.html(),
             "text/plain": f"<Explorer: {self.description}>",
         }
-        if not _executed_in_batch():
+        # In the book build the Vega-Lite mime type is left out: the book renders the HTML
+        # snippet, and MyST-NB's strict build would fail on a mime type it cannot render.
+        if not executed_in_batch():
             bundle["application/vnd.vegalite.v5+json"] = self.spec
         return bundle
-
-
-def _executed_in_batch() -> bool:
-    """True in a kernel that nbclient started to execute a whole notebook (the book build,
-    ``jupytext --execute``, nbconvert): nbclient always passes ``--HistoryManager.hist_file``.
-
-    There the Vega-Lite mime type is left out of the output: the book renders the HTML
-    snippet, and MyST-NB's strict build would fail on a mime type it cannot render.
-    """
-    return any(argument.startswith("--HistoryManager.hist_file=") for argument in sys.argv)
 
 
 def _escape(text: str) -> str:

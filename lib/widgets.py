@@ -30,6 +30,8 @@ from IPython import get_ipython
 from IPython.display import Image, display
 from matplotlib.figure import Figure
 
+from lib._runtime import executed_in_batch
+
 
 def length_slider(description: str, value: int, minimum: int = 1, maximum: int = 12) -> widgets.IntSlider:
     """An integer slider for a sequence length, with a readable label."""
@@ -91,8 +93,17 @@ class LiveFigure(widgets.VBox):
         return printed.getvalue(), png
 
     def redraw(self) -> None:
-        """Clear the output and show the figure for the current values."""
+        """Clear the output and show the figure for the current values.
+
+        In a notebook executed from top to bottom (the book build) the figure is rendered,
+        so any error in ``draw`` still fails the build, but not written into the ``Output``
+        widget: no reader can move the slider there, the book hides the output, and
+        nbclient can stall on the Output widget's clear-and-redraw messages.
+        """
         printed, png = self.render()
+        self.redraws += 1
+        if executed_in_batch():
+            return
         with self.output:
             if get_ipython() is not None:  # outside a kernel there is nothing to clear
                 self.output.clear_output(wait=True)
@@ -100,7 +111,6 @@ class LiveFigure(widgets.VBox):
                 print(printed, end="")
             if png is not None:
                 display(Image(data=png, format="png"))
-        self.redraws += 1
 
     def _on_change(self, change) -> None:
         self.redraw()
