@@ -254,8 +254,9 @@ def main() -> int:
     row("ipywidgets slider callback, median of 50 moves (sweeping S back and forth)",
         f"{median:.1f} ms", "<= 50 ms", "yes" if median <= TARGETS["callback_ms"] else "no")
     row("ipywidgets slider callback, 95th percentile of the 50", f"{percentile(callback, 0.95):.1f} ms")
+    cold = statistics.median(first)
     row(f"ipywidgets slider callback, first visit of a value (median of {len(first)}, no cache)",
-        f"{statistics.median(first):.1f} ms")
+        f"{cold:.1f} ms", "<= 50 ms", "yes" if cold <= TARGETS["callback_ms"] else "no")
     redraw = kernel_free_redraw()
     redraw_median = statistics.median(redraw) if redraw else float("nan")
     row(f"kernel-free slider to redrawn chart (Chromium), median of {len(redraw)}",

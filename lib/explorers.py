@@ -180,7 +180,7 @@ def mask_explorer(max_length: int = 10, lengths: tuple[int, int] = (6, 3), padde
         square = _mask_cells(sentence, "j", "i", "both", "key j", "query i",
                              "AND: attention mask (T, S)")
         rows.append(alt.hconcat(column, row, square, spacing=30))
-    chart = _finish(alt.vconcat(padding, *rows, spacing=25), len0, len1, pad)
+    chart = _finish(alt.vconcat(padding, *rows, spacing=25), len0, len1, pad, legend_bottom=True)
     description = (
         "Interactive mask explorer. Three sliders set the lengths of sentence 0 and sentence 1 "
         "and the padded length S. The charts show the (B, S) padding mask, then for each "

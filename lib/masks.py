@@ -114,7 +114,7 @@ def key_mask(padding_mask: Any) -> tf.Tensor:
 
 
 def self_attention_mask(padding_mask: Any) -> tf.Tensor:
-    """(B, T, T) mask: ``query_mask & key_mask``; ``[b, i, j]`` is True iff tokens i and j are real.
+    """(B, T, S) mask with T = S: ``query_mask & key_mask``; ``[b, i, j]`` is True iff tokens i and j are real.
 
     This is the question's ``mask[:, :, None] & mask[:, None, :]``, taught in chapter 5.
 

@@ -292,11 +292,11 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
             text="label:N",
             color=alt.condition("datum.weight > 0.6", alt.value("black"), alt.value("white")),
             **weight_encoding),
-    ).properties(title="attention weights of one head", width=alt.Step(30), height=alt.Step(22))
+    ).properties(title="attention weights of one head", width=alt.Step(24), height=alt.Step(22))
     chart = _finish(
-        alt.vconcat(alt.hconcat(column, row, spacing=30), alt.hconcat(final, weights, spacing=40),
+        alt.vconcat(alt.hconcat(column, row, spacing=30), alt.hconcat(final, weights, spacing=20),
                     spacing=30),
-        *params,
+        *params, legend_bottom=True,
     )
     description = (
         "Kernel-free attention-mask playground for four example sentences. Controls: padded "

@@ -102,8 +102,8 @@ def draw_mask(
 def mask_legend(fig: Figure, extra: Sequence[Patch] = ()) -> None:
     """The legend shared by every mask figure (``extra`` handles are appended)."""
     handles = [
-        Patch(facecolor=TRUE_COLOUR, edgecolor="grey", label=f"{TRUE_MARK} True: may attend (real)"),
-        Patch(facecolor=FALSE_COLOUR, edgecolor="grey", label=f"{FALSE_MARK} False: masked (padding)"),
+        Patch(facecolor=TRUE_COLOUR, edgecolor="grey", label=f"{TRUE_MARK} True: real token / may attend"),
+        Patch(facecolor=FALSE_COLOUR, edgecolor="grey", label=f"{FALSE_MARK} False: padding / masked"),
         *extra,
     ]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
