@@ -8,8 +8,9 @@ BUILD  := _build/html
 export TF_CPP_MIN_LOG_LEVEL  := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED        := 0
+export IPYTHONDIR            := $(CURDIR)/.ipython
 
-BOOK_SOURCES := _config.yml _toc.yml intro.md $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
+BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
 
 .PHONY: help setup book test test-fast lab serve clean bench
 help:

@@ -32,7 +32,11 @@ def text_outputs(path: Path) -> dict[int, tuple[str, list[tuple[str, str]]]]:
         texts = []
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
-                texts.append((output.name, output.text))
+                # how a stream is cut into messages depends on timing: compare the joined text
+                if texts and texts[-1][0] == output.name:
+                    texts[-1] = (output.name, texts[-1][1] + output.text)
+                else:
+                    texts.append((output.name, output.text))
             elif output.output_type == "error":
                 texts.append(("error", f"{output.ename}: {output.evalue}"))
             else:
