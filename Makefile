@@ -12,7 +12,7 @@ export IPYTHONDIR            := $(CURDIR)/.ipython
 
 BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
 
-.PHONY: help setup book test test-fast lab serve clean bench
+.PHONY: help setup book test test-fast test-determinism lab serve clean bench
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
 	@echo "make test   set up, build the book (strict) and run every test"
@@ -51,7 +51,10 @@ book: setup $(BUILD)/.built
 
 # --- tests ------------------------------------------------------------------
 test: setup $(BUILD)/.built
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not determinism"
+
+test-determinism: setup $(BUILD)/.built
+	$(BIN)/python -m pytest -m determinism
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not build and not browser"
