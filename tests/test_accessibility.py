@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT
-from test_browser import _all_pages, _open, browser, site  # noqa: F401 - fixtures
+from conftest import all_pages, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
@@ -25,11 +25,11 @@ def _ours(rule: str, target: str) -> bool:
     return not any(fragment in target for fragment in selectors)
 
 
-def test_no_serious_accessibility_violations(browser, site, built_html):  # noqa: F811
+def test_no_serious_accessibility_violations(browser, site, built_html):
     assert AXE.is_file(), f"expected axe-core at {AXE}: run `npm ci`"
     problems = []
-    for path in _all_pages(built_html):
-        context, page, _record = _open(browser, site, path)
+    for path in all_pages(built_html):
+        context, page, _record = open_page(browser, site, path)
         page.add_script_tag(path=str(AXE))
         result = page.evaluate(
             "() => axe.run(document, {resultTypes: ['violations']})"

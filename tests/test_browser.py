@@ -3,13 +3,9 @@ figures present, and the kernel-free sliders redraw their charts."""
 
 from __future__ import annotations
 
-import warnings
-from urllib.parse import urlparse
-
 import pytest
 
-from browser import chromium_path, launch_chromium, serve_book
-from conftest import in_ci, toc_files
+from conftest import all_pages, open_page, toc_files, wait_for_explorers
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
@@ -23,60 +19,10 @@ EXPLORER_PAGES = [
 KNOWN_JS_ERRORS: dict[str, str] = {}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if chromium_path() is None:
-        message = "NO CHROMIUM FOUND (/usr/bin/chromium): browser tests cannot run. apt-get install chromium"
-        if in_ci():
-            pytest.fail(message + " (CI=true: failing instead of skipping)")
-        warnings.warn(message)
-        pytest.skip(message)
-    with launch_chromium() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="module")
-def site(built_html):
-    with serve_book(built_html) as base:
-        yield base
-
-
-def _open(browser, base: str, path: str):
-    """Open a page with every request to another host aborted and recorded."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    record = {"outside": [], "errors": [], "failed": []}
-    local = urlparse(base).netloc
-
-    def route(route_, request):
-        parsed = urlparse(request.url)
-        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc != local:
-            record["outside"].append(request.url)
-            return route_.abort()
-        return route_.continue_()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("pageerror", lambda error: record["errors"].append(str(error)))
-    page.on(
-        "response",
-        lambda response: record["failed"].append(f"{response.status} {response.url}")
-        if response.status >= 400 and not response.url.endswith("favicon.ico") else None,
-    )
-    page.goto(f"{base}/{path}", wait_until="networkidle")
-    page.wait_for_timeout(300)
-    return context, page, record
-
-
-def _all_pages(built_html) -> list[str]:
-    return sorted(
-        str(p.relative_to(built_html)) for p in built_html.rglob("*.html") if "_static" not in p.parts
-    )
-
-
 def test_every_page_loads_offline_without_errors(browser, site, built_html):
     problems = []
-    for path in _all_pages(built_html):
-        context, page, record = _open(browser, site, path)
+    for path in all_pages(built_html):
+        context, page, record = open_page(browser, site, path)
         errors = [e for e in record["errors"] if not any(k in e for k in KNOWN_JS_ERRORS)]
         if record["outside"]:
             problems.append(f"{path}: requests to other hosts {record['outside']}")
@@ -89,7 +35,7 @@ def test_every_page_loads_offline_without_errors(browser, site, built_html):
 
 
 def test_introduction_figures_are_shown(browser, site):
-    context, page, record = _open(browser, site, "intro.html")
+    context, page, record = open_page(browser, site, "intro.html")
     for figure_id in ("fig-intro-padding-mask", "fig-intro-attention-mask"):
         image = page.locator(f"#{figure_id} img")
         assert image.count() == 1, f"{figure_id}: no image"
@@ -100,10 +46,10 @@ def test_introduction_figures_are_shown(browser, site):
 
 
 def test_mathjax_renders_from_the_local_copy(browser, site, built_html):
-    pages = [p for p in _all_pages(built_html) if "mathjax/tex-chtml.js" in (built_html / p).read_text()]
+    pages = [p for p in all_pages(built_html) if "mathjax/tex-chtml.js" in (built_html / p).read_text()]
     if not pages:
         pytest.skip("no page uses math")
-    context, page, record = _open(browser, site, pages[0])
+    context, page, record = open_page(browser, site, pages[0])
     page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.document", timeout=10000)
     assert not record["outside"]
     context.close()
@@ -113,7 +59,7 @@ def test_mathjax_renders_from_the_local_copy(browser, site, built_html):
 def test_kernel_free_sliders_redraw_the_chart(browser, site, doc):
     if doc not in toc_files():
         pytest.fail(f"{doc} is not in _toc.yml")
-    context, page, record = _open(browser, site, f"{doc}.html")
+    context, page, record = open_page(browser, site, f"{doc}.html")
     explorers = page.locator(".vega-explorer")
     assert explorers.count() >= 1, f"{doc}: no kernel-free explorer"
     for index in range(explorers.count()):
@@ -138,7 +84,7 @@ def test_kernel_free_sliders_redraw_the_chart(browser, site, doc):
 
 def test_playground_toggles_and_sliders_redraw(browser, site):
     """Every control of the kernel-free playground changes what it shows."""
-    context, page, record = _open(browser, site, "chapters/12_playground.html")
+    context, page, record = open_page(browser, site, "chapters/12_playground.html")
     explorer = page.locator(".vega-explorer").first
     page.wait_for_function(
         "el => el.getAttribute('data-rendered') === 'true'", arg=explorer.element_handle(), timeout=15000

@@ -18,9 +18,6 @@ import pytest
 
 from conftest import ROOT
 
-# Imported for their fixtures (the browser, skipping or failing loudly without Chromium).
-from test_browser import browser  # noqa: F401
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Chapters whose live slider is driven: one walk chapter, and the playground when it exists.
