@@ -145,7 +145,7 @@ def draw_playground(result: PlaygroundResult, sentence: int = 0, head: int = 0):
     the key row, the causal triangle (if on), the final mask, and one head's weights."""
     import matplotlib.pyplot as plt
 
-    from lib.plots import draw_mask, draw_weights, mask_legend
+    from lib.plots import draw_mask, draw_weights, mask_legend, masked_weight_patch
 
     batch = result.source_ids.shape[0]
     if not 0 <= sentence < batch:
@@ -153,28 +153,39 @@ def draw_playground(result: PlaygroundResult, sentence: int = 0, head: int = 0):
     if not 0 <= head < result.weights.shape[1]:
         raise MaskError.expected("head", f"an index from 0 to {result.weights.shape[1] - 1}", repr(head))
     queries, keys = result.query_labels[sentence], result.source_labels[sentence]
-    top = ["padding", "query", "key"] + (["causal"] if result.causal is not None else [])
-    fig = plt.figure(figsize=(11, 0.5 * len(queries) + 0.5 * max(len(queries), batch) + 5))
-    widths = {"padding": len(keys), "query": 2, "key": len(keys), "causal": len(keys)}
-    grid = fig.add_gridspec(2, len(top), height_ratios=[max(len(queries), batch), len(queries) + 1],
-                            width_ratios=[widths[name] for name in top])
-    axes = {name: fig.add_subplot(grid[0, index]) for index, name in enumerate(top)}
-    bottom = grid[1, :].subgridspec(1, 2, width_ratios=[1, 1.25])
-    axes["mask"], axes["weights"] = fig.add_subplot(bottom[0]), fig.add_subplot(bottom[1])
-    draw_mask(axes["padding"], result.key_padding, [str(b) for b in range(batch)],
+    causal = result.causal is not None
+    # Two rows sized for the book's column: the inputs of the AND above, its result below.
+    top_cells = len(keys) + 1 + len(keys)
+    bottom_cells = len(keys) * (2 + causal)
+    cell = float(np.clip(5.0 / max(top_cells, bottom_cells), 0.26, 0.4))
+    fig = plt.figure(figsize=(bottom_cells * cell + 2.6,
+                              cell * (max(len(queries), batch) + len(queries)) + 3.4),
+                     layout="constrained")
+    upper, lower = fig.subfigures(2, 1, height_ratios=[max(len(queries), batch) + 1.5,
+                                                      len(queries) + 2.5])
+    top = upper.subplots(1, 3, width_ratios=[len(keys), 1, len(keys)])
+    bottom = lower.subplots(1, 2 + causal, width_ratios=[len(keys)] * (2 + causal))
+    draw_mask(top[0], result.key_padding, [str(b) for b in range(batch)],
               [str(j) for j in range(len(keys))], "padding masks (B, S)",
               xlabel="key position", ylabel="sentence")
-    draw_mask(axes["query"], result.query_padding[sentence][:, None], queries, [""],
+    draw_mask(top[1], result.query_padding[sentence][:, None], queries, [""],
               "query mask (T, 1)", xlabel="", ylabel=f"query (sentence {sentence})")
-    draw_mask(axes["key"], result.key_padding[sentence][None, :], [""], keys, "key mask (1, S)",
+    draw_mask(top[2], result.key_padding[sentence][None, :], [""], keys, "key mask (1, S)",
               ylabel="")
-    if result.causal is not None:
-        draw_mask(axes["causal"], result.causal, queries, keys, "causal (T, S)")
-    draw_mask(axes["mask"], result.attention_mask[sentence], queries, keys, "attention mask (T, S)")
-    draw_weights(axes["weights"], result.weights[sentence, head], queries, keys,
-                 f"attention weights, head {head}")
-    mask_legend(fig)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    panels = list(bottom)
+    if causal:
+        draw_mask(panels.pop(0), result.causal, queries, keys, "causal (T, S)")
+    draw_mask(panels[0], result.attention_mask[sentence], queries, keys, "attention mask (T, S)",
+              ylabel="" if causal else "query position (T)")
+    draw_weights(panels[1], result.weights[sentence, head], queries, keys,
+                 f"attention weights, head {head}", mask=result.attention_mask[sentence],
+                 vmax=1.0, colorbar=False)
+    for ax in bottom[1:]:   # the same queries as the first panel of the row
+        ax.set_ylabel("")
+        ax.tick_params(axis="y", labelleft=False)
+    bar = lower.colorbar(panels[1].collections[0], ax=list(bottom), shrink=0.8, aspect=25, pad=0.02)
+    bar.outline.set_visible(False)
+    mask_legend(fig, extra=[masked_weight_patch()])
     return fig
 
 

@@ -2,22 +2,33 @@
 
 Masks are drawn with two colours that differ in lightness (dark = ``True``,
 may attend; light = ``False``) *and* a symbol in every cell (``✓`` / ``·``),
-so they read without colour. Rows are queries, columns are keys.
+so they read without colour. Rows are queries, columns are keys. In weight
+heatmaps, cells that the mask removed are hatched, so a masked weight never
+looks like a computed weight of 0.
 
 Inside a Jupyter kernel, importing this module switches matplotlib to the
 inline backend when another backend was forced (the Makefile and
 ``tools/build_one.py`` set ``MPLBACKEND=Agg``, under which a notebook shows
-no figures at all), so ``fig = plot_mask(...)`` appears below its cell.
+no figures at all), so ``fig = plot_mask(...)`` appears below its cell, and
+sets the book's figure colours (:data:`BOOK_STYLE`). When the notebook is
+executed in batch (the book build), figures are shown as :func:`themed_svg`:
+sharp on any screen, on a transparent background, with the colours that
+must change in dark mode (text, the light ``False`` cells, the gaps between
+cells) following the page's light or dark mode.
 
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> fig = plot_mask([[True, False]], row_labels=["q"], col_labels=["a", "b"], title="demo")
 >>> [t.get_text() for t in fig.axes[0].texts]
 ['✓', '·']
+>>> "prefers-color-scheme: dark" in themed_svg(fig)
+True
 """
 
 from __future__ import annotations
 
+import io
+import re
 from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
@@ -27,27 +38,119 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-TRUE_COLOUR = "#1f4e79"   # dark blue: may attend
-FALSE_COLOUR = "#f2f2f2"  # near white: masked
+TRUE_COLOUR = "#1f4e79"   # dark blue: may attend (dark in both modes)
+FALSE_COLOUR = "#f2f2f2"  # near white: masked (a light grey in dark mode: still the lighter one)
 MASK_CMAP = ListedColormap([FALSE_COLOUR, TRUE_COLOUR])
 TRUE_MARK, FALSE_MARK = "✓", "·"
 HIGHLIGHT_COLOUR = "#e66100"  # orange: outlines what a figure points at (e.g. the original of a stretch)
+INK = "#222832"               # text, axes and ticks (light grey in dark mode)
+FALSE_MARK_COLOUR = "#555555"  # the · on a False cell
+GAP_COLOUR = "#fefefe"        # the lines between cells: the page's background in either mode
+MASKED_COLOUR = "#dfe3e7"     # a masked cell of a weight heatmap, under the hatching
+HATCH_COLOUR = "#7f8a96"      # the hatching of masked cells
+VALUE_DARK, VALUE_LIGHT = "#111111", "#ffffff"  # numbers on bright / dark weight cells
+
+DARK_MODE = {
+    INK: "#ced6dd",
+    "#000000": "#ced6dd",      # matplotlib's default black, in figures drawn without BOOK_STYLE
+    FALSE_COLOUR: "#8e98a3",
+    FALSE_MARK_COLOUR: "#2b3138",
+    GAP_COLOUR: "#14181e",
+    MASKED_COLOUR: "#3a424c",
+    HATCH_COLOUR: "#8d98a4",
+}
+"""Colour drawn (the light-mode colour) → its colour in dark mode, in :func:`themed_svg`.
+
+The dark values follow the book theme's dark palette (background ``#14181e``, text
+``#ced6dd``). ``True`` stays dark blue and ``False`` stays the lighter colour, so a
+mask reads the same way, dark ✓ = True, in both modes."""
+
+BOOK_STYLE = {
+    "text.color": INK, "axes.labelcolor": INK, "axes.edgecolor": INK,
+    "xtick.color": INK, "ytick.color": INK, "axes.titlecolor": INK,
+    "legend.facecolor": GAP_COLOUR, "legend.edgecolor": "#a0a8b0", "hatch.color": HATCH_COLOUR,
+}
+"""matplotlib settings for the book's figures (set in a kernel when this module is imported)."""
+
+MIN_FONT_SIZE = 8.0
+"""Smallest font size, in points, of any text in the book's figures: at the book's column
+width (about 7 inches) a figure is shown at its natural size or close, so 8 pt is about
+10 px on screen."""
+
+COLUMN_WIDTH = 7.0
+"""Width of the book's text column, in inches (672 px at 96 px per inch): the widest a
+figure can be and still be shown at its natural size."""
 
 
-def _use_inline_backend_in_kernels() -> None:
-    """In a Jupyter kernel whose backend is not inline (``MPLBACKEND=Agg``), switch to inline."""
+def themed_svg(fig: Figure) -> str:
+    """``fig`` as an SVG document whose colours follow the page's light or dark mode.
+
+    The background is transparent. Each colour in :data:`DARK_MODE` becomes a CSS
+    variable set to its light value, and to its dark value under
+    ``@media (prefers-color-scheme: dark)``; inside an ``<img>`` that query follows the
+    ``color-scheme`` of the page, which the book's theme sets with its light/dark switch.
+    Text stays text (a tenth of the bytes of glyph outlines; DejaVu Sans, matplotlib's
+    font, or the reader's sans-serif), ids are stable from build to build, and the
+    output has no date.
+    """
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "lib.plots"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", transparent=True,
+                    metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
+    svg = re.sub(r' d="[^"]*"', lambda m: re.sub(r"(\.\d\d)\d+", r"\1", m[0]), svg)  # paths to 1/100 pt
+    # one font-family rule for all text instead of one per text element
+    families = re.findall(r"font-family: ([^;\"]+);? ?", svg)
+    svg = re.sub(r"font-family: [^;\"]+;? ?", "", svg)
+    font = f"text{{font-family:{families[0]}}}" if families else ""
+    names: dict[str, str] = {}
+
+    def variable(match: re.Match) -> str:
+        colour = match.group(2).lower()
+        if colour not in DARK_MODE:
+            return match.group(0)
+        name = names.setdefault(colour, f"--c{len(names)}")
+        return f"{match.group(1)}var({name})"
+
+    # colours in style attributes ("fill: #f2f2f2"); hatch patterns fill with an attribute
+    # (fill="#dfe3e7"), which becomes a style because var() needs CSS
+    svg = re.sub(r'<(rect|path)([^<>]*?) (fill|stroke)="(#[0-9a-fA-F]{6})"([^<>]*)>',
+                 lambda m: (f'<{m[1]}{m[2]} style="{m[3]}: {m[4]}"{m[5]}>'
+                            if "style=" not in m[2] + m[5] else m[0]), svg)
+    svg = re.sub(r"((?:fill|stroke):\s*)(#[0-9a-fA-F]{6})\b", variable, svg)
+    light = ";".join(f"{name}:{colour}" for colour, name in names.items())
+    dark = ";".join(f"{name}:{DARK_MODE[colour]}" for colour, name in names.items())
+    style = (f"<style>{font}:root{{{light}}}"
+             f"@media (prefers-color-scheme: dark){{:root{{{dark}}}}}</style>")
+    end_of_tag = svg.index(">") + 1
+    return svg[:end_of_tag] + style + svg[end_of_tag:]
+
+
+def _set_up_kernel_figures() -> None:
+    """In a Jupyter kernel: the inline backend (also when ``MPLBACKEND=Agg`` was forced), the
+    book's colours, and, when the notebook is executed in batch, figures as :func:`themed_svg`."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency of ipywidgets
         return
     shell = get_ipython()
     if shell is None or not hasattr(shell, "kernel"):
-        return  # plain Python, pytest, or a terminal IPython: leave the backend alone
-    if "inline" not in str(plt.get_backend()).lower():
-        shell.run_line_magic("matplotlib", "inline")
+        return  # plain Python, pytest, or a terminal IPython: leave matplotlib alone
+    # Always through the magic: it loads the inline backend now, whose set-up (figures as PNG)
+    # would otherwise run at the first figure, after ours.
+    shell.run_line_magic("matplotlib", "inline")
+    plt.rcParams.update(BOOK_STYLE)
+    from lib._runtime import executed_in_batch
+
+    if executed_in_batch():
+        formatters = shell.display_formatter.formatters
+        formatters["image/png"].pop(Figure, None)
+        formatters["image/svg+xml"].for_type(Figure, themed_svg)
 
 
-_use_inline_backend_in_kernels()
+_set_up_kernel_figures()
 
 
 def _as_matrix(values: Any, name: str) -> np.ndarray:
@@ -59,6 +162,29 @@ def _as_matrix(values: Any, name: str) -> np.ndarray:
     if array.ndim != 2:
         raise ValueError(f"`{name}`: expected a 2-D matrix (or 1-D row), received shape {array.shape}.")
     return array
+
+
+def _cells(ax: Axes, matrix: np.ndarray, **mesh: Any) -> None:
+    """Draw ``matrix`` as square vector cells (rows = queries, top to bottom), separated by gaps."""
+    rows, cols = matrix.shape
+    ax.pcolormesh(np.arange(cols + 1) - 0.5, np.arange(rows + 1) - 0.5, matrix,
+                  edgecolors=GAP_COLOUR, linewidth=1.5, **mesh)
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    ax.set_aspect("equal")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _ticks(ax: Axes, rows: int, cols: int, row_labels, col_labels) -> None:
+    ax.set_xticks(range(cols), col_labels if col_labels is not None else range(cols))
+    ax.set_yticks(range(rows), row_labels if row_labels is not None else range(rows))
+    ax.tick_params(length=0)
+    if col_labels is not None and any(len(str(label)) > 1 for label in col_labels):
+        ax.tick_params(axis="x", labelrotation=45)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
 
 
 def draw_mask(
@@ -73,25 +199,16 @@ def draw_mask(
 ) -> Axes:
     """Draw a boolean matrix on ``ax``: dark ✓ = True (may attend), light · = False."""
     matrix = _as_matrix(mask, "mask").astype(bool)
-    ax.imshow(matrix.astype(int), cmap=MASK_CMAP, vmin=0, vmax=1, aspect="equal")
     rows, cols = matrix.shape
-    ax.set_xticks(range(cols), col_labels if col_labels is not None else range(cols))
-    ax.set_yticks(range(rows), row_labels if row_labels is not None else range(rows))
-    if col_labels is not None:
-        ax.tick_params(axis="x", labelrotation=45)
-        for label in ax.get_xticklabels():
-            label.set_horizontalalignment("right")
-    ax.set_xticks(np.arange(-0.5, cols), minor=True)
-    ax.set_yticks(np.arange(-0.5, rows), minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
-    ax.tick_params(which="minor", length=0)
+    _cells(ax, matrix.astype(int), cmap=MASK_CMAP, vmin=0, vmax=1)
+    _ticks(ax, rows, cols, row_labels, col_labels)
     if marks:
         for i in range(rows):
             for j in range(cols):
                 ax.text(
                     j, i, TRUE_MARK if matrix[i, j] else FALSE_MARK,
                     ha="center", va="center", fontsize=10,
-                    color="white" if matrix[i, j] else "#555555",
+                    color="white" if matrix[i, j] else FALSE_MARK_COLOUR,
                 )
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(xlabel)
@@ -99,21 +216,42 @@ def draw_mask(
     return ax
 
 
-def mask_legend(fig: Figure, extra: Sequence[Patch] = ()) -> None:
-    """The legend shared by every mask figure (``extra`` handles are appended)."""
+def mask_legend(fig: Figure, extra: Sequence[Patch] = (), mask: bool = True) -> None:
+    """The legend shared by every mask figure (``extra`` handles are appended; ``mask=False``
+    leaves out the True/False entries)."""
     handles = [
         Patch(facecolor=TRUE_COLOUR, edgecolor="grey", label=f"{TRUE_MARK} True: real token / may attend"),
         Patch(facecolor=FALSE_COLOUR, edgecolor="grey", label=f"{FALSE_MARK} False: padding / masked"),
-        *extra,
-    ]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
-               bbox_to_anchor=(0.5, -0.02))
+    ] if mask else []
+    handles += list(extra)
+    # side by side when they fit the figure's width (about 0.075 inch per character), else in rows
+    needed = sum(0.6 + 0.075 * len(handle.get_label()) for handle in handles)
+    columns = len(handles) if needed <= fig.get_figwidth() else max(1, len(handles) // 2)
+    engine = fig.get_layout_engine()
+    if engine is not None and type(engine).__name__ == "ConstrainedLayoutEngine":
+        fig.legend(handles=handles, loc="outside lower center", ncol=columns, frameon=False)
+    else:
+        fig.legend(handles=handles, loc="lower center", ncol=columns, frameon=False,
+                   bbox_to_anchor=(0.5, -0.02))
+
+
+def masked_weight_patch() -> Patch:
+    """The legend entry of a hatched cell in a weight heatmap: removed by the mask."""
+    return Patch(facecolor=MASKED_COLOUR, edgecolor=HATCH_COLOUR, hatch="////",
+                 label="hatched: masked (False in the mask)")
+
+
+def _cell_size(columns: int, overhead: float, largest: float = 0.45, smallest: float = 0.3) -> float:
+    """Inches per matrix cell so that ``columns`` cells plus ``overhead`` inches fit the column."""
+    return float(np.clip((COLUMN_WIDTH - overhead) / max(columns, 1), smallest, largest))
 
 
 def plot_mask(mask: Any, row_labels=None, col_labels=None, title: str = "", **kwargs) -> Figure:
     """One mask in its own figure, with the legend."""
     matrix = _as_matrix(mask, "mask")
-    fig, ax = plt.subplots(figsize=(0.45 * matrix.shape[1] + 2.2, 0.45 * matrix.shape[0] + 1.8))
+    rows, cols = matrix.shape
+    cell = _cell_size(cols, 2.2)
+    fig, ax = plt.subplots(figsize=(max(cell * cols + 2.2, 4.6), cell * rows + 1.9))
     draw_mask(ax, matrix, row_labels, col_labels, title, **kwargs)
     mask_legend(fig)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
@@ -128,18 +266,34 @@ def plot_masks(
     suptitle: str = "",
     **kwargs,
 ) -> Figure:
-    """Several masks side by side (e.g. one per sentence of a batch), one legend."""
+    """Several masks side by side (e.g. one per sentence of a batch), one legend.
+
+    Sized for the book's column: the cells shrink (down to 0.3 inch) before the figure
+    grows wider than :data:`COLUMN_WIDTH`.
+    """
     matrices = [_as_matrix(mask, f"masks[{i}]") for i, mask in enumerate(masks)]
-    width = sum(0.45 * m.shape[1] + 1.6 for m in matrices) + 0.6
-    height = max(0.45 * m.shape[0] for m in matrices) + 2.0
-    fig, axes = plt.subplots(1, len(matrices), figsize=(width, height), squeeze=False)
+    overhead = 0.8 * len(matrices) + 0.7   # tick labels of each panel, the axis label once
+    cell = _cell_size(sum(m.shape[1] for m in matrices), overhead)
+    width = sum(cell * m.shape[1] + 0.8 for m in matrices) + 0.7
+    height = max(cell * m.shape[0] for m in matrices) + 2.1 + (0.3 if suptitle else 0)
+    fig, axes = plt.subplots(
+        1, len(matrices), figsize=(width, height), squeeze=False,
+        gridspec_kw={"width_ratios": [m.shape[1] for m in matrices]},
+    )
     for index, (ax, matrix) in enumerate(zip(axes[0], matrices)):
+        options = dict(kwargs)
+        if index > 0:
+            options.setdefault("ylabel", "")   # the same axis as the first panel
         draw_mask(
             ax, matrix,
             None if row_labels is None else row_labels[index],
             None if col_labels is None else col_labels[index],
-            titles[index], **kwargs,
+            titles[index], **options,
         )
+        same_rows = index > 0 and matrix.shape[0] == matrices[index - 1].shape[0] and (
+            row_labels is None or list(row_labels[index] or []) == list(row_labels[index - 1] or []))
+        if same_rows:   # the row labels of the panel on the left hold for this one too
+            ax.tick_params(axis="y", labelleft=False)
     if suptitle:
         fig.suptitle(suptitle, fontweight="bold")
     mask_legend(fig)
@@ -192,14 +346,16 @@ def plot_broadcast(
         (stretched_column & stretched_row, f"query_mask & key_mask\n(T, S) = ({queries}, {keys})"),
     ]
     # Small cells and large type: three panels side by side must stay legible at page width.
-    width = 3 * max(0.36 * keys + 0.8, 2.9) + 1.4
-    height = 0.36 * queries + 2.7
-    with plt.rc_context({"font.size": 12}):
+    # Three panels side by side, sized so that the figure is shown at 4/5 of its size or more
+    # in the book's column (about 8.5 inches for six keys).
+    width = 3 * max(0.32 * keys + 0.6, 2.4) + 1.3
+    height = 0.32 * queries + 2.6
+    with plt.rc_context({"font.size": 11}):
         fig, axes = plt.subplots(1, 3, figsize=(width, height))
         for index, (ax, (matrix, title)) in enumerate(zip(axes, panels)):
             draw_mask(ax, matrix, query_labels, key_labels, title,
                       xlabel="key j (S)", ylabel="query i (T)" if index == 0 else "")
-            ax.title.set_fontsize(12)
+            ax.title.set_fontsize(11)
             if index > 0:  # same rows as the first panel; room for the & and = between panels
                 ax.tick_params(axis="y", labelleft=False)
         _outline(axes[0], 0, 0, 1, queries)
@@ -208,7 +364,7 @@ def plot_broadcast(
             fig.suptitle(suptitle, fontsize=13)
         mask_legend(fig, extra=[Patch(facecolor="none", edgecolor=HIGHLIGHT_COLOUR, linewidth=2,
                                       label="the original, before stretching")])
-        fig.tight_layout(rect=(0, 0.08, 1, 1), w_pad=3.0)
+        fig.tight_layout(rect=(0, 0.1, 1, 1), w_pad=2.5)
         for left, right, symbol in ((axes[0], axes[1], "&"), (axes[1], axes[2], "=")):
             a, b = left.get_position(), right.get_position()
             fig.text((a.x1 + b.x0) / 2, (a.y0 + a.y1) / 2, symbol, ha="center", va="center",
@@ -291,27 +447,55 @@ def draw_weights(
     col_labels: Sequence[str] | None = None,
     title: str = "",
     decimals: int = 2,
+    mask: Any | None = None,
+    vmax: float | None = None,
+    colorbar: bool = True,
 ) -> Axes:
-    """Draw attention weights (rows = queries, columns = keys) with the value in each cell."""
+    """Draw attention weights (rows = queries, columns = keys) with the value in each cell.
+
+    ``mask`` is the (T, S) mask the weights were computed with: its ``False`` cells are
+    hatched (and keep their value, usually exactly ``0``), so a masked weight never looks
+    like a computed weight near 0. Colours run from 0 to ``vmax`` (the largest weight if
+    not given); ``colorbar=False`` leaves out the colour bar.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig, ax = plt.subplots()
+    >>> ax = draw_weights(ax, [[0.75, 0.25, 0.0]], mask=[[True, True, False]])
+    >>> [t.get_text() for t in ax.texts], [p.get_hatch() for p in ax.patches]
+    (['0.75', '0.25', '0'], ['////'])
+    """
     matrix = _as_matrix(weights, "weights").astype(float)
-    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=max(1e-9, float(matrix.max())), aspect="equal")
     rows, cols = matrix.shape
-    ax.set_xticks(range(cols), col_labels if col_labels is not None else range(cols))
-    ax.set_yticks(range(rows), row_labels if row_labels is not None else range(rows))
-    if col_labels is not None:
-        ax.tick_params(axis="x", labelrotation=45)
-        for label in ax.get_xticklabels():
-            label.set_horizontalalignment("right")
+    keep = np.ones_like(matrix, dtype=bool)
+    if mask is not None:
+        keep = _as_matrix(mask, "mask").astype(bool)
+        if keep.shape != matrix.shape:
+            raise ValueError(
+                f"`mask`: expected shape {matrix.shape} to match the weights, "
+                f"received shape {keep.shape}."
+            )
+    top = float(vmax) if vmax is not None else max(1e-9, float(matrix.max()))
+    _cells(ax, np.ma.masked_where(~keep, matrix), cmap="viridis", vmin=0.0, vmax=top)
+    for i, j in zip(*np.nonzero(~keep)):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=MASKED_COLOUR, hatch="////",
+                               hatchcolor=HATCH_COLOUR, edgecolor=GAP_COLOUR, linewidth=1.5))
+    _ticks(ax, rows, cols, row_labels, col_labels)
     for i in range(rows):
         for j in range(cols):
             value = matrix[i, j]
             text = "0" if value == 0 else f"{value:.{decimals}f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="black" if value > 0.6 * matrix.max() else "white")
+            if not keep[i, j]:
+                colour = INK
+            else:
+                colour = VALUE_DARK if value > 0.45 * top else VALUE_LIGHT
+            ax.text(j, i, text, ha="center", va="center", fontsize=MIN_FONT_SIZE, color=colour)
     ax.set_title(title, fontsize=11)
     ax.set_xlabel("key position (S)")
     ax.set_ylabel("query position (T)")
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    if colorbar:
+        bar = ax.figure.colorbar(ax.collections[0], ax=ax, fraction=0.046, pad=0.04)
+        bar.outline.set_visible(False)
     return ax
 
 
@@ -323,14 +507,18 @@ def plot_weights(
     row_titles: Sequence[str] | None = None,
     suptitle: str = "",
     decimals: int = 2,
+    show_mask: bool = True,
+    head_titles: Sequence[str] | None = None,
 ) -> Figure:
     """Attention weights head by head (introduced in chapter 6).
 
     ``weights`` is (H, T, S) for one sentence or (B, H, T, S) for a batch: one row
     of panels per sentence, one panel per head, each drawn by :func:`draw_weights`
-    (rows are queries, columns are keys). With ``mask`` ((T, S) or (B, T, S)) the
-    mask the weights were computed with comes first in each row. Labels are one
-    list per sentence (or, for one sentence, one list).
+    (rows are queries, columns are keys) on one colour scale from 0 to 1. ``mask``
+    ((T, S) or (B, T, S)) is the mask the weights were computed with: its ``False``
+    cells are hatched in every head, and with ``show_mask`` (the default) the mask
+    itself comes first in each row. Labels are one list per sentence (or, for one
+    sentence, one list). ``head_titles`` names the weight panels (default ``head h``).
 
     >>> import matplotlib
     >>> matplotlib.use("Agg")
@@ -359,28 +547,41 @@ def plot_weights(
                 f"`mask`: expected shape {(batch, queries, keys)} to match the weights, "
                 f"received shape {masks.shape}."
             )
-    columns = heads + (masks is not None)
-    cell = 0.4   # inches per matrix cell: two 6 x 6 panels make a figure about as wide as the page
+    mask_panel = masks is not None and show_mask
+    columns = heads + mask_panel
+    # Sized for the book's column: tick labels and axis label once per row, one colour bar.
+    overhead = 1.4 + 0.15 * (columns - 1) + 0.8
+    cell = _cell_size(columns * keys, overhead, largest=0.42)
     title_lines = 1 + (row_titles is not None)
     fig, axes = plt.subplots(
-        batch, columns, squeeze=False,
-        figsize=(columns * (cell * keys + 1.7),
-                 batch * (cell * queries + 1.3 + 0.2 * title_lines) + (0.4 if suptitle else 0.1)),
+        batch, columns, squeeze=False, layout="constrained",
+        figsize=(columns * cell * keys + overhead,
+                 batch * (cell * queries + 1.1 + 0.18 * title_lines) + (0.3 if suptitle else 0)
+                 + (0.45 if masks is not None else 0)),
     )
     for b in range(batch):
         rows = None if query_labels is None else query_labels[b]
         cols = None if key_labels is None else key_labels[b]
         prefix = "" if row_titles is None else f"{row_titles[b]}\n"
         panels = list(axes[b])
-        if masks is not None:
+        if mask_panel:
             draw_mask(panels.pop(0), masks[b], rows, cols, f"{prefix}attention mask")
         for h, ax in enumerate(panels):
-            draw_weights(ax, array[b, h], rows, cols, f"{prefix}head {h}", decimals=decimals)
+            name = f"head {h}" if head_titles is None else head_titles[h]
+            draw_weights(ax, array[b, h], rows, cols, f"{prefix}{name}", decimals=decimals,
+                         mask=None if masks is None else masks[b], vmax=1.0, colorbar=False)
+        for index, ax in enumerate(axes[b]):
+            if index > 0:   # the same queries as the first panel of the row
+                ax.set_ylabel("")
+                ax.tick_params(axis="y", labelleft=False)
+            if b < batch - 1:
+                ax.set_xlabel("")
     if suptitle:
         fig.suptitle(suptitle)
+    first_weights = axes[0, 1 if mask_panel else 0]
+    bar = fig.colorbar(first_weights.collections[0], ax=axes, shrink=0.9, aspect=30, pad=0.02)
+    bar.set_label("attention weight")
+    bar.outline.set_visible(False)
     if masks is not None:
-        mask_legend(fig)
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
-    else:
-        fig.tight_layout()
+        mask_legend(fig, extra=[masked_weight_patch()], mask=mask_panel)
     return fig

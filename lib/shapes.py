@@ -57,10 +57,11 @@ def broadcast_shape(*shapes: Shape) -> tuple[int, ...]:
 
     >>> broadcast_shape((2, 1, 6), (1, 6, 6))
     (2, 6, 6)
-    >>> broadcast_shape((2, 6, 1), (3, 1, 6))
-    Traceback (most recent call last):
-    ...
-    lib.errors.MaskError: `shapes`: expected lengths that are equal or 1 on every axis (aligned from the right), received 2 and 3 on axis -3 of (2, 6, 1) and (3, 1, 6).
+    >>> try:
+    ...     broadcast_shape((2, 6, 1), (3, 1, 6))
+    ... except MaskError as error:
+    ...     print(type(error).__name__, error)
+    MaskError `shapes`: expected lengths that are equal or 1 on every axis (aligned from the right), received 2 and 3 on axis -3 of (2, 6, 1) and (3, 1, 6).
     """
     checked = _check_shapes(shapes)
     aligned = _aligned(checked)

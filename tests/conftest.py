@@ -15,7 +15,8 @@ import yaml
 from browser import chromium_path, launch_chromium, serve_book
 
 ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("BOOK_HTML") or ROOT / "_build" / "html")
+"""The built book; ``BOOK_HTML=dir`` points the page tests at another build (e.g. one chapter's)."""
 
 
 def toc_files() -> list[str]:
@@ -96,17 +97,20 @@ class Visit:
 
 
 def open_page(browser, base: str, path: str, viewport: dict | None = None,
-              scheme: str = "light", wait_until: str = "networkidle"):
+              scheme: str = "light", wait_until: str = "networkidle",
+              device_scale_factor: float = 1):
     """Open ``path`` of the served book with every request to another host aborted and recorded.
 
     ``viewport`` is :data:`DESKTOP` by default (or :data:`PHONE`); ``scheme`` is ``"light"`` or
     ``"dark"``: the browser's preferred colour scheme *and* the theme's own switch (its
     ``localStorage`` mode), so the page is shown as a reader with that setting sees it.
+    ``device_scale_factor`` 2 shows the page as a high-density screen does (screenshots).
     Returns ``(context, page, visit)``; close the context when done.
     """
     if scheme not in ("light", "dark"):
         raise ValueError(f"scheme: expected 'light' or 'dark', received {scheme!r}")
-    context = browser.new_context(viewport=viewport or DESKTOP, color_scheme=scheme)
+    context = browser.new_context(viewport=viewport or DESKTOP, color_scheme=scheme,
+                                  device_scale_factor=device_scale_factor)
     context.add_init_script(
         f"try {{ localStorage.setItem('mode', '{scheme}'); localStorage.setItem('theme', '{scheme}'); }}"
         " catch (e) {}"

@@ -1,32 +1,79 @@
-"""Screenshot built pages with headless Debian Chromium: ``python tools/screenshot.py intro [chapters/01_tokens ...]``.
+"""Screenshot built pages in headless Debian Chromium, at a width and in a colour scheme.
 
-Serves ``_build/html`` on 127.0.0.1, writes ``_build/screenshots/<page>.png`` (full page).
+    python tools/screenshot.py intro chapters/05_logical_and          # 1280 px, light
+    python tools/screenshot.py --width 390 --scheme dark intro api
+    python tools/screenshot.py --review                              # the review set, 4 ways
+
+Serves the built book (``_build/html``, or ``--html DIR``) on 127.0.0.1, opens each page
+as a reader with that setting sees it (the browser's preferred scheme *and* the theme's
+own switch, see ``tests/conftest.py``), waits for the kernel-free explorers to draw, and
+writes ``_build/screenshots/<page>-<width>-<scheme>.png``: the full page, or with
+``--viewport`` only the first screen. Phones (width < 600) are shot at 844 px high and
+twice the pixel density, as a phone shows them.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import serve_book, launch_chromium  # noqa: E402
+from browser import launch_chromium, serve_book  # noqa: E402
+from conftest import open_page  # noqa: E402
+
+REVIEW_PAGES = [
+    "intro", "chapters/05_logical_and", "chapters/06_multihead_attention", "chapters/07_causal",
+    "chapters/12_playground", "api",
+]
 
 
-def main(pages: list[str]) -> int:
-    out = ROOT / "_build" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
-    with serve_book(ROOT / "_build" / "html") as base, launch_chromium() as browser:
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
+def shoot(browser, base: str, name: str, width: int, scheme: str, out: Path,
+          full_page: bool = True) -> Path:
+    """One screenshot of page ``name`` (no ``.html``); returns the PNG's path."""
+    phone = width < 600
+    viewport = {"width": width, "height": 844 if phone else 900}
+    context, page, _ = open_page(browser, base, f"{name}.html", viewport=viewport, scheme=scheme,
+                                 device_scale_factor=2 if phone else 1)
+    try:
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.vega-explorer'))"
+            ".every(el => el.getAttribute('data-rendered') === 'true')", timeout=20000)
+    except Exception as error:  # noqa: BLE001 - a screenshot of a broken page is still useful
+        print(f"{name}: explorers did not all draw ({error.__class__.__name__})", file=sys.stderr)
+    page.wait_for_timeout(500)
+    target = out / f"{name.replace('/', '_')}-{width}-{scheme}.png"
+    page.screenshot(path=str(target), full_page=full_page)
+    context.close()
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pages", nargs="*", help="pages without .html, e.g. intro chapters/05_logical_and")
+    parser.add_argument("--width", type=int, action="append", help="viewport width (repeatable)")
+    parser.add_argument("--scheme", choices=["light", "dark"], action="append",
+                        help="colour scheme (repeatable)")
+    parser.add_argument("--review", action="store_true",
+                        help="the review set: intro, chapters 5, 6, 7, 12 and api at 1280 and 390, light and dark")
+    parser.add_argument("--viewport", action="store_true", help="only the first screen, not the full page")
+    parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "screenshots")
+    args = parser.parse_args(argv)
+    pages = args.pages or (REVIEW_PAGES if args.review else ["intro"])
+    widths = args.width or ([1280, 390] if args.review else [1280])
+    schemes = args.scheme or (["light", "dark"] if args.review else ["light"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    with serve_book(args.html) as base, launch_chromium() as browser:
         for name in pages:
-            page.goto(f"{base}/{name}.html", wait_until="networkidle")
-            page.wait_for_timeout(800)
-            target = out / (name.replace("/", "_") + ".png")
-            page.screenshot(path=str(target), full_page=True)
-            print(target)
+            for width in widths:
+                for scheme in schemes:
+                    print(shoot(browser, base, name, width, scheme, args.out,
+                                full_page=not args.viewport))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:] or ["intro"]))
+    raise SystemExit(main())

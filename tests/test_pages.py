@@ -1,0 +1,301 @@
+"""What a reader receives: every built page opened in Debian Chromium, at 1280 px and at
+390 x 844, in light and dark mode.
+
+- the API page is rendered autodoc (signatures, no raw reST), with every public name of lib;
+- no page shows a traceback header, a ``site-packages`` path or the build folder's path;
+- on a phone no page scrolls sideways, and no figure or explorer runs past the right edge;
+- no image is shown at less than half its width, figures are sharp (SVG, or 2x raster),
+  and no text in an SVG figure is smaller than 9 px as displayed;
+- in dark mode, figures and explorers sit on no white panel, and a mask keeps its meaning
+  (dark ✓ = True, light · = False) with readable text in both modes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import io
+import pkgutil
+import re
+
+import pytest
+
+from conftest import DESKTOP, PHONE, ROOT, all_pages, open_page, wait_for_explorers
+
+pytestmark = [pytest.mark.browser, pytest.mark.build]
+
+MIN_TEXT_PX = 9.0
+"""Smallest text, in CSS pixels as displayed, allowed in a figure."""
+
+FORBIDDEN = {
+    "Traceback (most recent call last)": "a traceback header",
+    "site-packages": "a path into the build machine's site-packages",
+    str(ROOT): "the build folder's absolute path",
+}
+
+
+def public_api() -> dict[str, list[str]]:
+    """Every public module of lib (no part of its name starts with _), with its public
+    functions and classes (defined in that module, name not starting with _)."""
+    import lib
+
+    api = {}
+    for info in pkgutil.walk_packages(lib.__path__, "lib."):
+        if any(part.startswith("_") for part in info.name.split(".")):
+            continue
+        module = importlib.import_module(info.name)
+        api[info.name] = sorted(
+            name for name, value in vars(module).items()
+            if not name.startswith("_")
+            and (inspect.isfunction(value) or inspect.isclass(value))
+            and getattr(value, "__module__", None) == info.name
+        )
+    return api
+
+
+def explorers_drawn(page) -> None:
+    """Wait for the page's kernel-free explorers, if any, to draw."""
+    if page.locator(".vega-explorer").count():
+        wait_for_explorers(page, timeout=20000)
+
+
+# --- the API page ------------------------------------------------------------------------------
+
+def test_api_page_is_rendered_autodoc_with_every_public_name(browser, site):
+    api = public_api()
+    assert sum(len(names) for names in api.values()) > 20, api   # lib found and imported
+    context, page, _ = open_page(browser, site, "api.html")
+    text = page.inner_text("main")
+    raw = [marker for marker in (".. py:", ":module:", ".. automodule", "{automodule}", ":members:")
+           if marker in text]
+    assert not raw, f"the API page shows raw directive text: {raw}"
+    signatures = page.evaluate(
+        "() => Array.from(document.querySelectorAll('dl.py > dt.sig[id]')).map(dt => dt.id)")
+    modules = page.evaluate(
+        "() => Array.from(document.querySelectorAll('[id^=\"module-lib\"]')).map(e => e.id)")
+    missing_modules = [m for m in api if f"module-{m}" not in modules]
+    assert not missing_modules, f"public modules without a section on the API page: {missing_modules}"
+    wanted = [f"{module}.{name}" for module, names in api.items() for name in names]
+    missing = [name for name in wanted if name not in signatures]
+    assert not missing, f"public functions and classes without a rendered signature: {missing}"
+    assert len(signatures) >= len(wanted)
+    # signatures carry their type hints, and the docstrings' examples are code blocks
+    hinted = page.evaluate(
+        "() => document.getElementById('lib.masks.padding_mask').textContent")
+    assert "token_ids" in hinted and "→" in hinted, hinted
+    examples = page.locator("main div.doctest").count()
+    with_examples = sum(">>>" in (importlib.import_module(m).__doc__ or "") for m in api)
+    assert examples >= with_examples, f"{examples} example blocks for {with_examples} modules with examples"
+    context.close()
+
+
+# --- errors and paths ----------------------------------------------------------------------------
+
+def test_no_page_shows_a_traceback_or_a_path_of_the_build_machine(browser, site, built_html):
+    problems = []
+    for path in all_pages(built_html):
+        context, page, _ = open_page(browser, site, path)
+        text = page.evaluate("() => document.body.textContent")   # folded content too
+        html = page.content()                                     # and every attribute
+        for needle, what in FORBIDDEN.items():
+            if needle in text or needle in html:
+                where = text.find(needle)
+                problems.append(f"{path}: {what}: ...{text[max(0, where - 80):where + 80]!r}")
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_intentional_errors_show_type_and_message_only(browser, site, built_html):
+    """Cells tagged raises-exception show one short error, and no stack frames."""
+    seen = 0
+    problems = []
+    for path in all_pages(built_html):
+        if "raises-exception" not in (built_html / path).read_text(encoding="utf-8"):
+            continue
+        context, page, _ = open_page(browser, site, path)
+        errors = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.tag_raises-exception .output.traceback'))"
+            ".map(e => e.textContent)")
+        for error in errors:
+            seen += 1
+            first = error.strip().splitlines()[0]
+            if not re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Warning)\b: ", first):
+                problems.append(f"{path}: does not start with 'Type: message': {first[:120]!r}")
+            if re.search(r"^\s*(File |Cell In\[|-+> )", error, flags=re.MULTILINE):
+                problems.append(f"{path}: shows stack frames: {error[:200]!r}")
+        context.close()
+    assert seen >= 5, f"only {seen} intentional errors found on the pages"
+    assert not problems, "\n".join(problems)
+
+
+# --- phones ---------------------------------------------------------------------------------------
+
+PAST_THE_EDGE = """() => {
+  const limit = window.innerWidth + 1;
+  const selector = 'article img, article figure, .vega-explorer, .vega-explorer svg, '
+                 + '.vega-explorer canvas, article h1, article h2, article h3';
+  return Array.from(document.querySelectorAll(selector))
+    .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > limit; })
+    .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${String(e.className.baseVal ?? e.className).split(' ')[0]} `
+              + `right edge at ${Math.round(e.getBoundingClientRect().right)} px`);
+}"""
+
+
+def test_every_page_fits_a_phone(browser, site, built_html):
+    problems = []
+    for path in all_pages(built_html):
+        context, page, _ = open_page(browser, site, path, viewport=PHONE)
+        explorers_drawn(page)
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        if width[0] > width[1]:
+            problems.append(f"{path}: the page is {width[0]} px wide on a {width[1]} px phone")
+        for item in page.evaluate(PAST_THE_EDGE):
+            problems.append(f"{path}: {item} (viewport {PHONE['width']} px)")
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+IMAGES = """async () => {
+  const images = Array.from(document.querySelectorAll('article img'));
+  for (const img of images) { img.loading = 'eager'; }
+  await Promise.all(images.map(img => img.decode().catch(() => null)));
+  const out = [];
+  for (const img of images) {
+    const r = img.getBoundingClientRect();
+    if (r.width === 0) continue;   // hidden (e.g. the other colour scheme's image)
+    const entry = {src: img.getAttribute('src'), natural: img.naturalWidth, shown: r.width,
+                   svg: null, output: !!img.closest('.cell_output')};
+    if (/\\.svg($|\\?)/.test(img.src)) entry.svg = await (await fetch(img.src)).text();
+    out.push(entry);
+  }
+  return out;
+}"""
+
+
+def svg_text_sizes(svg: str) -> tuple[float, list[float]]:
+    """The width of an SVG's viewBox and the font sizes of its text, in viewBox units:
+    ``font-size`` of text elements, or for text drawn as glyph outlines (matplotlib) the
+    scale of each glyph group, which is the font size / 100."""
+    box = re.search(r'viewBox="\s*[-\d.]+\s+[-\d.]+\s+([\d.]+)', svg)
+    width = float(box.group(1)) if box else float(re.search(r'width="([\d.]+)', svg).group(1))
+    sizes = [float(size) for size in re.findall(r"font-size:\s*([\d.]+)(?:px)?", svg)]
+    sizes += [float(size) for size in re.findall(r'font:\s*(?:[a-z]+\s+)*([\d.]+)px', svg)]
+    sizes += [100 * float(s) for s in re.findall(r"scale\(([\d.]+) -[\d.]+\)", svg)]
+    return width, sizes
+
+
+def test_figures_are_sharp_and_readable_at_desktop_width(browser, site, built_html):
+    problems = []
+    checked = 0
+    for path in all_pages(built_html):
+        context, page, _ = open_page(browser, site, path, viewport=DESKTOP)
+        for image in page.evaluate(IMAGES):
+            checked += 1
+            name = f"{path}: {image['src'].rsplit('/', 1)[-1][:16]}"
+            ratio = image["shown"] / image["natural"] if image["natural"] else 0
+            if ratio < 0.5 - 1e-3:
+                problems.append(f"{name} shown at {ratio:.0%} of its width "
+                                f"({image['shown']:.0f} of {image['natural']} px)")
+            if image["svg"] is not None:
+                width, sizes = svg_text_sizes(image["svg"])
+                if sizes:
+                    smallest = min(sizes) * image["shown"] / width
+                    if smallest < MIN_TEXT_PX:
+                        problems.append(f"{name}: text {smallest:.1f} px as displayed "
+                                        f"(at least {MIN_TEXT_PX} px)")
+            elif image["output"] and image["natural"] < 2 * image["shown"] - 2:
+                problems.append(f"{name}: a raster figure at {image['natural'] / image['shown']:.1f}x "
+                                "its displayed width: blurred on high-density screens (SVG or 2x)")
+        context.close()
+    assert checked > 10, f"only {checked} images found"
+    assert not problems, "\n".join(problems)
+
+
+def mean_luminance(png: bytes) -> float:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    return sum(image.getdata()) / (255 * image.width * image.height)
+
+
+def test_dark_mode_puts_no_figure_or_explorer_on_a_white_panel(browser, site, built_html):
+    problems = []
+    for path in all_pages(built_html):
+        html = (built_html / path).read_text(encoding="utf-8")
+        if "<img" not in html and "vega-explorer" not in html:
+            continue
+        context, page, _ = open_page(browser, site, path, scheme="dark")
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        explorers_drawn(page)
+        targets = page.locator("article .cell_output img, .vega-explorer")
+        for index in range(targets.count()):
+            target = targets.nth(index)
+            if not target.is_visible():
+                continue
+            target.scroll_into_view_if_needed()
+            luminance = mean_luminance(target.screenshot())
+            if luminance > 0.5:
+                name = target.get_attribute("src") or target.get_attribute("class")
+                problems.append(f"{path}: {name[:60]} is a bright panel in dark mode "
+                                f"(mean luminance {luminance:.2f})")
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def luminance_of(rgb: tuple[int, int, int]) -> float:
+    """Relative luminance (WCAG 2)."""
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(v) for v in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    high, low = sorted((luminance_of(a), luminance_of(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_masks_keep_their_meaning_in_both_modes(browser, site, built_html, scheme):
+    """A themed mask figure in an <img> on a page of the book: True cells darker than False
+    cells, False cells set off from the page, and the text readable on the page's background,
+    in light and in dark mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from PIL import Image
+
+    from lib.plots import TRUE_COLOUR, plot_mask, themed_svg
+
+    fig = plot_mask([[True, False]], row_labels=["query"], col_labels=["a", "b"], marks=False)
+    svg = themed_svg(fig)   # marks=False: the only text is the labels, in the figure's ink
+    host = next(p for p in all_pages(built_html) if "<article" in (built_html / p).read_text())
+    context, page, _ = open_page(browser, site, host, scheme=scheme, device_scale_factor=2)
+    # served as the build serves figures: an .svg file, shown by an <img> in a cell's output
+    page.route("**/_images/probe-mask.svg", lambda route: route.fulfill(
+        body=svg, content_type="image/svg+xml"))
+    page.evaluate(
+        """() => { const img = document.createElement('img'); img.id = 'probe';
+           img.src = document.documentElement.dataset.content_root + '_images/probe-mask.svg';
+           img.style.width = '400px'; img.style.height = 'auto';
+           const output = document.createElement('div'); output.className = 'cell_output';
+           output.append(img); document.querySelector('article').prepend(output);
+           return img.decode(); }""")
+    shot = Image.open(io.BytesIO(page.locator("#probe").screenshot())).convert("RGB")
+    background = tuple(int(v) for v in re.findall(r"\d+", page.evaluate(
+        "() => getComputedStyle(document.body).backgroundColor"))[:3])
+    context.close()
+    colours = sorted(shot.getcolors(shot.width * shot.height), reverse=True)
+    # the two largest patches of colour other than the page's: the True and the False cell
+    cells = [colour for _, colour in colours if contrast(colour, background) > 1.05][:2]
+    assert len(cells) == 2, colours[:10]
+    true_cell, false_cell = sorted(cells, key=luminance_of)
+    assert true_cell == tuple(int(TRUE_COLOUR[i:i + 2], 16) for i in (1, 3, 5)), true_cell
+    assert luminance_of(true_cell) < luminance_of(false_cell) / 2, (true_cell, false_cell)
+    assert contrast(false_cell, background) > 1.1, (false_cell, background)
+    # the text: the darkest pixels in light mode, the lightest in dark mode
+    text = (min if scheme == "light" else max)((c for _, c in colours), key=luminance_of)
+    assert contrast(text, background) >= 4.5, (scheme, text, background)
