@@ -52,14 +52,13 @@ from lib._checks import as_tensor, check_integer, check_rank, describe
 from lib.errors import MaskError, MaskTypeError
 
 __all__ = [
-    "MASKS_OK", "PADDING_LEAKS", "MASKS_HIDE_TOKENS", "NO_ATTENTION",
+    "MASKS_OK", "PADDING_LEAKS", "NO_ATTENTION",
     "DEFAULT_TOLERANCE", "LayerRow", "MaskReport", "check_model", "attention_layers",
     "synthetic_batch", "plot_report", "main",
 ]
 
 MASKS_OK = "masks ok"
 PADDING_LEAKS = "padding leaks"
-MASKS_HIDE_TOKENS = "masks hide real tokens"
 NO_ATTENTION = "no attention layers found"
 
 DEFAULT_TOLERANCE = 1e-4
@@ -186,6 +185,17 @@ def _call(model: Any, named: dict[str, np.ndarray], kind: str) -> Any:
     if _model_input_names(model) is None and len(_positional_parameters(model)) >= len(values) > 1:
         return model(*values)
     return model(values)
+
+
+def _one_line(err: BaseException) -> str:
+    """The telling line of an exception message (Keras wraps it: "Exception encountered ...")."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("Exception encountered when calling")]
+    line = lines[0] if lines else ""
+    return f"{type(err).__name__}: {line[:300]}" if line else type(err).__name__
 
 
 def _as_numpy(value: Any) -> np.ndarray | None:
@@ -401,6 +411,8 @@ class LayerRow:
     """Some real query may attend to a padded key."""
     hides_real: bool
     """Some real query may not attend to a real key it should see."""
+    empty_rows: bool = False
+    """Some real query may attend to no key at all (Keras then spreads it over every key)."""
     change: float | None = None
     """Largest change of this call's output at real queries when padding is appended."""
     unsure: bool = False
@@ -408,7 +420,7 @@ class LayerRow:
 
     @property
     def ok(self) -> bool:
-        return not self.leak and not self.hides_real
+        return not self.leak
 
 
 def _real(ids: np.ndarray, pad_id: int) -> np.ndarray:
@@ -438,6 +450,9 @@ def _judge(record: _Call, query_real: np.ndarray, key_real: np.ndarray) -> dict[
     rows = query_real[:, None, :, None]                     # real queries only
     padded_keys = ~key_real[:, None, None, :]
     leak = bool(np.any(mask & rows & padded_keys))
+    # A real query whose every key is masked: Keras's fused attention spreads such a row evenly
+    # over all keys, padding included (the softmax path gives zeros), so padding reaches it.
+    empty = bool(np.any(~mask.any(axis=-1, keepdims=True) & rows))
     causal = record.causal
     if not causal and queries == keys:
         # An explicit mask may carry the causal pattern itself (use_causal_mask=False).
@@ -451,7 +466,8 @@ def _judge(record: _Call, query_real: np.ndarray, key_real: np.ndarray) -> dict[
     should = expected[:, None]
     hides = bool(np.any(~mask & should & rows))
     matches = bool(np.all((mask == should) | ~rows))
-    return {"leak": leak, "hides": hides, "matches": matches, "causal": causal}
+    return {"leak": leak or empty, "empty": empty, "hides": hides, "matches": matches,
+            "causal": causal}
 
 
 def _candidates(length: int, lengths: dict[str, int]) -> list[str]:
@@ -532,7 +548,10 @@ class MaskReport:
         for row in self.rows:
             name = f"{row.layer}" + (f" (call {row.call})" if row.call > 1 else "")
             if row.leak:
-                if not row.mask_applied:
+                if row.empty_rows:
+                    why = ("masks every key of some real tokens; Keras's fused attention then "
+                           "spreads their attention evenly over all keys, padding included")
+                elif not row.mask_applied:
                     why = ("received no mask at all: no Keras mask reached its inputs and no "
                            "attention_mask was passed")
                 elif not row.explicit_mask and not row.key_keras_mask:
@@ -543,10 +562,11 @@ class MaskReport:
                 else:
                     why = "applied a mask that lets real tokens attend to padding"
                 lines.append(f"{name} ({row.role}) {why}.")
-            elif row.hides_real:
+            if row.hides_real and not row.empty_rows:
                 lines.append(
-                    f"{name} ({row.role}) masks real tokens that its queries should see: its "
-                    "mask does not belong to these sentences."
+                    f"{name} ({row.role}) also masks real tokens that its queries should see. "
+                    "That is right only for a pattern chosen on purpose (such as a sliding "
+                    "window); otherwise the mask belongs to other sentences."
                 )
         if self.gap is not None and self.gap > self.tolerance:
             lines.append(
@@ -596,7 +616,7 @@ class MaskReport:
     def __str__(self) -> str:
         table = [list(self._COLUMNS)] + [self._cells(row) for row in self.rows]
         widths = [max(len(line[i]) for line in table) for i in range(len(self._COLUMNS))]
-        text = [f"verdict: {self.verdict}" + (f"  (keras {self.keras_version})" if self.keras_version else "")]
+        text = [f"verdict: {self.verdict}" + (f"  ({self.keras_version})" if self.keras_version else "")]
         if self.rows:
             for index, line in enumerate(table):
                 text.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
@@ -645,7 +665,7 @@ class MaskReport:
             ".doctor-report th,.doctor-report td{padding:.2em .5em;text-align:left;"
             "border-bottom:1px solid rgba(128,128,128,.4);white-space:nowrap}</style>"
         )
-        version = f" (keras {esc(self.keras_version)})" if self.keras_version else ""
+        version = f" ({esc(self.keras_version)})" if self.keras_version else ""
         return (
             f"{style}<div class='doctor-report'>"
             f"<p class='doctor-verdict {state}'>verdict: {esc(self.verdict)}{version}</p>"
@@ -726,8 +746,6 @@ def check_model(
 
     The model must already be built (called once), so that the check creates no weights.
     """
-    import keras
-
     pad_id = _check_pad_id(pad_id)
     named, kind = _named_inputs(inputs, model)
     if not isinstance(tolerance, (int, float)) or not tolerance > 0:
@@ -778,10 +796,9 @@ def check_model(
                 what = "the given inputs" if number == 0 else "inputs with padding appended"
                 hint = ("Pass extra_lengths=() to check the masks without longer inputs."
                         if number else "Check the number, order and lengths of the inputs.")
-                first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
                 raise MaskError.expected(
                     "model", f"a model that can be called on {what} ({shapes})",
-                    f"{type(err).__name__}: {first_line[:300]}", hint,
+                    _one_line(err), hint,
                 ) from err
         results.append((_flat_outputs(outputs), list(calls)))
 
@@ -803,6 +820,7 @@ def check_model(
         sure = [v for v in verdicts if not v[0][3]] or verdicts
         leak = any(v[0][0]["leak"] for v in sure)
         hides = any(v[0][0]["hides"] for v in sure)
+        empty = any(v[0][0]["empty"] for v in sure)
         matches = all(v[0][0]["matches"] for v in sure)
         causal = any(v[0][0]["causal"] for v in sure)
         (verdict, query_name, key_name, unsure), _ = sure[0]
@@ -825,7 +843,7 @@ def check_model(
             key_keras_mask=first.value_mask is not None or first.key_mask is not None,
             explicit_mask=first.explicit is not None, causal_flag=first.causal,
             mask_applied=first.combined is not None, matches=matches, leak=leak,
-            hides_real=hides, change=change, unsure=unsure,
+            hides_real=hides, empty_rows=empty, change=change, unsure=unsure,
         ))
         if unsure:
             notes.append(
@@ -848,14 +866,22 @@ def check_model(
     leaks = any(row.leak for row in rows) or (gap is not None and gap > tolerance)
     if leaks:
         verdict = PADDING_LEAKS
-    elif any(row.hides_real for row in rows):
-        verdict = MASKS_HIDE_TOKENS
     elif not rows:
         verdict = NO_ATTENTION
     else:
         verdict = MASKS_OK
     lengths = {name: [run[name].shape[1] for run in runs] for name in named}
-    return MaskReport(verdict, rows, gap, float(tolerance), lengths, notes, keras.__version__)
+    return MaskReport(verdict, rows, gap, float(tolerance), lengths, notes, _keras_version(model))
+
+
+def _keras_version(model: Any) -> str:
+    """``keras 3.15.1`` or ``tf_keras 2.21.0``: the Keras the model was built with."""
+    package = type(model).__module__.split(".")[0]
+    if package not in ("keras", "tf_keras"):
+        package = next((c.__module__.split(".")[0] for c in type(model).__mro__
+                        if c.__module__.split(".")[0] in ("keras", "tf_keras")), "keras")
+    module = sys.modules.get(package)
+    return f"{package} {getattr(module, '__version__', '?')}"
 
 
 # --- a figure of the verdicts -------------------------------------------------------------------
@@ -995,10 +1021,9 @@ def _run_cli(args: argparse.Namespace) -> int:
     try:
         model = keras.saving.load_model(args.model)
     except Exception as err:  # noqa: BLE001 - anything load_model raises
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise MaskError.expected(
             "model", "a .keras file that keras.saving.load_model can read", repr(args.model),
-            f"{type(err).__name__}: {message[:300]} (custom layers? use --import MODULE)",
+            f"{_one_line(err)} (custom layers? use --import MODULE)",
         ) from err
     vocabulary = args.vocab_size or _vocabulary_size(model)
     if vocabulary is None:
@@ -1028,8 +1053,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # noqa: BLE001 - one line, never a traceback
-        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        print(f"error: {type(err).__name__}: {message}", file=sys.stderr)
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
 
 
