@@ -10,7 +10,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED        := 0
 export IPYTHONDIR            := $(CURDIR)/.ipython
 
-BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
+BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py) $(wildcard _ext/static/*)
 
 .PHONY: help setup book test test-fast test-determinism lab serve clean bench versions versions-check
 help:
