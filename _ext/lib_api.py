@@ -6,14 +6,17 @@ autodoc's output as raw reST text). When a public module of ``lib`` (any module
 whose dotted name has no part starting with ``_``) has no section there yet, this
 extension appends one to the page's source before it is parsed, titled with the
 module's name, so a new module is never missing from the reference. Give it a
-proper section in ``api.md`` when you add it.
+proper section in ``api.md`` when you add it. It also keeps the build folder's path off
+the page (:func:`hide_build_paths`).
 """
 
 from __future__ import annotations
 
 import pkgutil
 import re
+from pathlib import Path
 
+from docutils import nodes
 from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
@@ -54,6 +57,23 @@ def add_missing_modules(app, docname: str, source: list[str]) -> None:
         source[0] += SECTION.format(module=module)
 
 
+def hide_build_paths(app, doctree, docname: str) -> None:
+    """On the API page, write the build folder's path as ``…``: a default value or a module
+    constant that is a path (``PosixPath('/home/…/data/x.json')``) must not publish where
+    the book was built."""
+    if docname != API_DOCNAME:
+        return
+    package = Path(__import__(PACKAGE).__file__).resolve().parent.parent
+    roots = sorted({str(Path(app.srcdir).resolve()), str(package)}, key=len, reverse=True)
+    for node in list(doctree.findall(nodes.Text)):
+        text = str(node)
+        for root in roots:
+            text = text.replace(root, "…")
+        if text != str(node):
+            node.parent.replace(node, nodes.Text(text))
+
+
 def setup(app):
     app.connect("source-read", add_missing_modules)
+    app.connect("doctree-resolved", hide_build_paths)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

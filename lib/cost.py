@@ -583,7 +583,7 @@ def plot_memory(rows: Sequence[MaskMemory], title: str = "") -> Any:
     if not rows or not all(isinstance(row, MaskMemory) for row in rows):
         raise MaskTypeError.expected("rows", "a non-empty list of MaskMemory", repr(rows))
     lengths = [row.query_length for row in rows]
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = plt.subplots(figsize=(7, 4.4))  # fits the 7-inch column: text at full size
     for label, attribute, marker, linestyle, colour in _MEMORY_SERIES:
         if attribute == "head_scores" and rows[0].heads == 1:
             continue  # one head: the same line as all heads
@@ -622,7 +622,7 @@ def plot_times(
     _check_timings(xs, timings)
     if reference is not None and reference not in timings:
         raise MaskError.expected("reference", f"one of {sorted(timings)}", repr(reference))
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = plt.subplots(figsize=(7, 4.4))  # fits the 7-inch column: text at full size
     for index, (name, series) in enumerate(timings.items()):
         medians = np.array([timing.median for timing in series]) * 1e3
         low = medians - np.array([timing.best for timing in series]) * 1e3

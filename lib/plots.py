@@ -55,15 +55,15 @@ DARK_MODE = {
     "#000000": "#ced6dd",      # matplotlib's default black, in figures drawn without BOOK_STYLE
     FALSE_COLOUR: "#8e98a3",
     FALSE_MARK_COLOUR: "#2b3138",
-    GAP_COLOUR: "#14181e",
+    GAP_COLOUR: "#121212",
     MASKED_COLOUR: "#3a424c",
     HATCH_COLOUR: "#8d98a4",
 }
 """Colour drawn (the light-mode colour) → its colour in dark mode, in :func:`themed_svg`.
 
-The dark values follow the book theme's dark palette (background ``#14181e``, text
-``#ced6dd``). ``True`` stays dark blue and ``False`` stays the lighter colour, so a
-mask reads the same way, dark ✓ = True, in both modes."""
+The dark values follow the book theme's dark palette (page ``#121212``, text ``#ced6dd``).
+``True`` stays dark blue and ``False`` stays the lighter colour, so a mask reads the same
+way, dark ✓ = True, in both modes."""
 
 BOOK_STYLE = {
     "text.color": INK, "axes.labelcolor": INK, "axes.edgecolor": INK,

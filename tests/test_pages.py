@@ -244,6 +244,56 @@ def test_dark_mode_puts_no_figure_or_explorer_on_a_white_panel(browser, site, bu
     assert not problems, "\n".join(problems)
 
 
+EXPLORER_COLOURS = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const out = {background: rgb(getComputedStyle(document.body).backgroundColor), text: [], cells: []};
+  for (const svg of document.querySelectorAll('.vega-explorer svg.marks')) {
+    const fill = getComputedStyle(svg).backgroundColor;
+    if (!/rgba\\(.*,\\s*0\\)$/.test(fill) && fill !== 'transparent') out.text.push({panel: fill});
+    svg.querySelectorAll(':is(.role-axis-label, .role-axis-title, .role-title-text, .role-legend-label, '
+                        + '.role-legend-title) text').forEach(t => out.text.push(rgb(getComputedStyle(t).fill)));
+    svg.querySelectorAll('.role-mark path[fill], .role-legend-symbol path[fill]').forEach(
+      p => out.cells.push([p.getAttribute('fill').toLowerCase(), rgb(getComputedStyle(p).fill)]));
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_explorers_are_readable_and_keep_the_mask_colours(browser, site, built_html, scheme):
+    """In both modes: no painted explorer background, axis and legend text readable on the
+    page, and False cells lighter than True cells (dark ✓ = True, light · = False)."""
+    from lib.plots import FALSE_COLOUR, TRUE_COLOUR
+
+    problems, explorers = [], 0
+    for path in all_pages(built_html):
+        if "vega-explorer" not in (built_html / path).read_text(encoding="utf-8"):
+            continue
+        context, page, _ = open_page(browser, site, path, scheme=scheme)
+        explorers += page.locator(".vega-explorer").count()
+        explorers_drawn(page)
+        found = page.evaluate(EXPLORER_COLOURS)
+        background = tuple(found["background"])
+        for text in found["text"]:
+            if isinstance(text, dict):
+                if scheme == "dark":
+                    problems.append(f"{path}: an explorer painted on {text['panel']} in dark mode")
+                continue
+            if contrast(tuple(text), background) < 4.5:
+                problems.append(f"{path}: explorer text {text} on {background}: "
+                                f"contrast {contrast(tuple(text), background):.1f} < 4.5")
+        shown = {name: tuple(colour) for name, colour in found["cells"]}
+        if TRUE_COLOUR.lower() in shown and FALSE_COLOUR.lower() in shown:
+            true_cell, false_cell = shown[TRUE_COLOUR.lower()], shown[FALSE_COLOUR.lower()]
+            if not luminance_of(true_cell) < luminance_of(false_cell) / 2:
+                problems.append(f"{path}: True cells {true_cell} not darker than False cells {false_cell}")
+            if contrast(false_cell, background) < 1.1:
+                problems.append(f"{path}: False cells {false_cell} vanish into the page {background}")
+        context.close()
+    assert explorers >= 4, f"only {explorers} explorers found"
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
 def luminance_of(rgb: tuple[int, int, int]) -> float:
     """Relative luminance (WCAG 2)."""
     def channel(value: int) -> float:
