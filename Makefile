@@ -67,7 +67,7 @@ book: setup $(BUILD)/.built
 
 # --- tests ------------------------------------------------------------------
 test: setup $(BUILD)/.built
-	$(BIN)/python -m pytest -m "not determinism"
+	$(BIN)/python -m pytest
 
 test-determinism: setup $(BUILD)/.built
 	$(BIN)/python -m pytest -m determinism
