@@ -170,7 +170,8 @@ def _cell(field: Field, value: Any) -> str:
     if field.kind == "value":
         return f"{value:.4g}"
     if field.kind == "gap":
-        return f"{value:.1g} {gap_class(value)}"
+        digits = ".2g" if value >= LEAK else ".1g"
+        return f"{value:{digits}} {gap_class(value)}"
     return str(value)
 
 
@@ -221,12 +222,13 @@ def html_table(matrix: Mapping[str, Any], columns: Sequence[str] | None = None,
 
     lines = _select(table_rows(matrix), columns)
     nowrap = 'style="white-space: nowrap; padding: 0.25em 0.5em"'
-    label = 'style="padding: 0.25em 0.5em; min-width: 12em"'
+    label = 'style="padding: 0.25em 0.5em; min-width: 10em"'
     head = f'<th scope="col" {label}>{escape(lines[0][0])}</th>' + "".join(
         f'<th scope="col" {nowrap}>{escape(cell)}</th>' for cell in lines[0][1:])
     body = "".join(
         "<tr>" + f'<th scope="row" {label}>{escape(line[0])}</th>'
-        + "".join(f"<td {nowrap}>{escape(cell)}</td>" for cell in line[1:]) + "</tr>"
+        + "".join(f'<td style="padding: 0.25em 0.5em">{escape(cell)}</td>' for cell in line[1:])
+        + "</tr>"
         for line in lines[1:]
     )
     title = f"<caption>{escape(caption)}</caption>" if caption else ""
