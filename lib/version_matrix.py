@@ -179,9 +179,9 @@ def table_rows(matrix: Mapping[str, Any]) -> list[list[str]]:
     """The matrix as rows of text, one per field, one column per version: a header row first.
 
     >>> table_rows(load())[0][:2]
-    ['', 'keras 3.7.0']
+    ['behaviour', 'keras 3.7.0']
     """
-    header = [""] + [row_name(row) for row in matrix["rows"]]
+    header = ["behaviour"] + [row_name(row) for row in matrix["rows"]]
     lines = [header, ["TensorFlow"] + [row["tensorflow"] for row in matrix["rows"]]]
     for field in FIELDS:
         lines.append([field.label] + [_cell(field, row["results"][field.key])
@@ -232,6 +232,8 @@ def html_table(matrix: Mapping[str, Any], columns: Sequence[str] | None = None,
         for line in lines[1:]
     )
     title = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return ('<div class="version-matrix" style="overflow-x: auto; max-width: 100%">'
+    label_text = escape(caption or "Keras version matrix")
+    return (f'<div class="version-matrix" role="region" aria-label="{label_text}" tabindex="0" '
+            'style="overflow-x: auto; max-width: 100%">'
             f'<table class="table" style="font-size: 0.8em">{title}<thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
