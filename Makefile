@@ -98,4 +98,4 @@ clean:
 # --- benchmark (not part of make test) ----------------------------------------
 .PHONY: bench
 bench: setup $(BUILD)/.built
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
