@@ -43,6 +43,7 @@ import html
 import importlib
 import inspect
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -586,8 +587,21 @@ class MaskReport:
 
     # -- text --
 
-    _COLUMNS = ("layer", "role", "inputs (q → k)", "Keras masks q/k", "explicit", "causal",
-                "mask matches", "padding leak", "change")
+    _COLUMNS = ("layer", "role", "q → k", "received", "matches", "leak", "change")
+
+    @staticmethod
+    def _received(row: LayerRow) -> str:
+        """What the layer received, in a few words: ``Keras masks q, k; use_causal_mask``."""
+        sides = [side for side, present in (("q", row.query_keras_mask), ("k", row.key_keras_mask))
+                 if present]
+        parts = []
+        if sides:
+            parts.append(f"Keras mask{'s' if len(sides) > 1 else ''} {', '.join(sides)}")
+        if row.explicit_mask:
+            parts.append("attention_mask")
+        if row.causal_flag:
+            parts.append("use_causal_mask")
+        return "; ".join(parts) or "nothing"
 
     def _cells(self, row: LayerRow) -> list[str]:
         yes_no = {True: "yes", False: "no"}
@@ -597,9 +611,7 @@ class MaskReport:
             name,
             row.role,
             inputs,
-            f"{yes_no[row.query_keras_mask]}/{yes_no[row.key_keras_mask]}",
-            yes_no[row.explicit_mask],
-            yes_no[row.causal_flag],
+            self._received(row),
             yes_no[row.matches],
             "LEAK" if row.leak else "no",
             "-" if row.change is None else f"{row.change:.2g}",
@@ -622,8 +634,9 @@ class MaskReport:
                 text.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
                 if index == 0:
                     text.append("  ".join("-" * width for width in widths))
-        text.append(self._gap_line())
-        text.extend(f"- {line}" for line in self.diagnosis())
+        text.append(textwrap.fill(self._gap_line(), 88, subsequent_indent="  "))
+        text.extend(textwrap.fill(line, 88, initial_indent="- ", subsequent_indent="  ")
+                    for line in self.diagnosis())
         return "\n".join(text)
 
     def __repr__(self) -> str:
@@ -640,8 +653,7 @@ class MaskReport:
             cells = self._cells(row)
             tds = []
             for column, cell in zip(self._COLUMNS, cells):
-                bad = (column == "padding leak" and row.leak) or (
-                    column == "mask matches" and not row.matches)
+                bad = (column == "leak" and row.leak) or (column == "matches" and not row.matches)
                 mark = " class='doctor-bad'" if bad else ""
                 tds.append(f"<td{mark}>{esc(cell)}</td>")
             body.append("<tr>" + "".join(tds) + "</tr>")
@@ -661,9 +673,10 @@ class MaskReport:
             "html[data-theme=dark] .doctor-report .doctor-verdict.bad,"
             "html[data-theme=dark] .doctor-report td.doctor-bad{color:#ff8a7a}"
             ".doctor-report .doctor-scroll{overflow-x:auto;max-width:100%}"
-            ".doctor-report table{border-collapse:collapse;font-size:.85em}"
-            ".doctor-report th,.doctor-report td{padding:.2em .5em;text-align:left;"
-            "border-bottom:1px solid rgba(128,128,128,.4);white-space:nowrap}</style>"
+            ".doctor-report table{border-collapse:collapse;font-size:.8em;margin:0}"
+            ".doctor-report th,.doctor-report td{padding:.2em .4em;text-align:left;"
+            "vertical-align:top;border-bottom:1px solid rgba(128,128,128,.4)}"
+            ".doctor-report td:nth-child(n+5){white-space:nowrap}</style>"
         )
         version = f" ({esc(self.keras_version)})" if self.keras_version else ""
         return (
@@ -899,7 +912,7 @@ def plot_report(report: MaskReport, title: str = ""):
 
     if not isinstance(report, MaskReport):
         raise MaskTypeError.expected("report", "a MaskReport from check_model", type(report).__name__)
-    columns = ("mask applied", "matches the ids", "no padding leak", "output stable")
+    columns = ("mask\napplied", "matches\nthe ids", "no padding\nleak", "output\nstable")
     rows = report.rows
     fig_height = 0.45 * max(len(rows), 1) + 1.4
     fig, ax = plt.subplots(figsize=(8.0, fig_height))
