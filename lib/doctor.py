@@ -192,7 +192,8 @@ def _one_line(err: BaseException) -> str:
     """The telling line of an exception message (Keras wraps it: "Exception encountered ...")."""
     import re
 
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
+    message = err.args[0] if isinstance(err, KeyError) and err.args else err  # no repr quotes
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(message))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("Exception encountered when calling")]
     line = lines[0] if lines else ""
@@ -484,6 +485,16 @@ def _judge_call(
     keys = _candidates(record.key_length, lengths)
     if not queries or not keys:
         return None
+    # Inputs of equal length: a Keras mask that arrived on a side tells whose padding it is.
+    received_key = record.value_mask if record.value_mask is not None else record.key_mask
+    for side, mask in (("query", record.query_mask), ("key", received_key)):
+        names = queries if side == "query" else keys
+        if mask is None or len(names) < 2:
+            continue
+        owners = [n for n in names
+                  if np.shape(mask) == named[n].shape and np.array_equal(mask, _real(named[n], pad_id))]
+        if owners:
+            names[:] = owners
     readings = []
     for query_name in queries:
         for key_name in keys:
@@ -1058,10 +1069,21 @@ def _run_cli(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: ``python -m lib.doctor MODEL.keras --length 12``; returns the exit status."""
+    """The command line: ``python -m lib.doctor MODEL.keras --length 12``; returns the exit status.
+
+    Warnings that Keras gives while loading and running the model (such as a layer that
+    "will destroy the mask") are printed once each, as one line, after the report.
+    """
+    import warnings
+
     args = _parser().parse_args(argv)
     try:
-        return _run_cli(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            status = _run_cli(args)
+        for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+            print(f"warning: {message}", file=sys.stderr)
+        return status
     except MaskError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

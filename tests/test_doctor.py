@@ -417,6 +417,9 @@ def test_command_line_imports_custom_layers(tmp_path):
     checked = _doctor("custom.keras", "--length", "8", "--import", "doctor_layers", cwd=tmp_path)
     assert checked.returncode == 1, checked.stderr
     assert "verdict: padding leaks" in checked.stdout
+    assert "Traceback" not in checked.stderr
+    assert any(line.startswith("warning: Layer 'scale'") and "destroy the mask" in line
+               for line in checked.stderr.splitlines())
 
 
 @pytest.mark.slow
@@ -430,3 +433,39 @@ def test_command_line_errors_are_one_line(tmp_path):
     assert helped.returncode == 0
     for option in ("--length", "--pad-id", "--import", "Exit status"):
         assert option in helped.stdout
+
+
+def test_functional_encoder_decoder_with_named_inputs_is_ok():
+    source = dm.IDS
+    target = np.array([[7, 3, 1, 4, 0], [7, 2, 0, 0, 0], [7, 5, 3, 8, 2]], dtype="int32")
+    report = check_model(dm.functional_encoder_decoder(keras), {"source": source, "target": target})
+    assert report.verdict == MASKS_OK
+    (row,) = report.rows
+    assert (row.role, row.query_input, row.key_input) == ("cross-attention", "target", "source")
+    assert row.query_keras_mask and row.key_keras_mask and row.matches
+    assert report.lengths == {"source": [6, 8, 11], "target": [5, 7, 10]}
+
+
+def test_cross_attention_given_the_targets_own_mask_leaks():
+    # Same lengths on both sides, so the wrong mask has the right shape; the check appends
+    # different amounts of padding to each input, so lengths still tell them apart.
+    source = np.array([[3, 1, 0, 0, 0], [2, 6, 5, 4, 0]], dtype="int32")
+    target = np.array([[7, 3, 1, 4, 0], [7, 2, 0, 0, 0]], dtype="int32")
+    model = dm.functional_encoder_decoder(keras, explicit_cross_from_target=True)
+    report = check_model(model, {"source": source, "target": target}, extra_lengths=())
+    (row,) = report.rows
+    assert row.unsure                  # equal lengths, no padding appended, no Keras masks
+    assert any("could not be told apart" in note for note in report.notes)
+    assert any("could not be told apart" in line for line in report.diagnosis())
+    with pytest.raises(MaskError, match="inputs with padding appended"):
+        check_model(model, {"source": source, "target": target})
+
+
+def test_keras_masks_tell_equal_length_inputs_apart():
+    source = np.array([[3, 1, 0, 0, 0], [2, 6, 5, 4, 0]], dtype="int32")
+    target = np.array([[7, 3, 1, 4, 0], [7, 2, 0, 0, 0]], dtype="int32")
+    report = check_model(dm.functional_encoder_decoder(keras), {"source": source, "target": target},
+                         extra_lengths=())
+    (row,) = report.rows
+    assert not row.unsure and (row.query_input, row.key_input) == ("target", "source")
+    assert report.verdict == MASKS_OK and report.gap is None
