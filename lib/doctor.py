@@ -598,7 +598,8 @@ class MaskReport:
 
     # -- text --
 
-    _COLUMNS = ("layer", "role", "q → k", "received", "matches", "leak", "change")
+    # The verdict columns come right after the layer, so that a phone shows them unscrolled.
+    _COLUMNS = ("layer", "leak", "matches", "received", "role", "q → k", "change")
 
     @staticmethod
     def _received(row: LayerRow) -> str:
@@ -620,11 +621,11 @@ class MaskReport:
         inputs = f"{row.query_input} → {row.key_input}" + (" ?" if row.unsure else "")
         return [
             name,
+            "LEAK" if row.leak else "no",
+            yes_no[row.matches],
+            self._received(row),
             row.role,
             inputs,
-            self._received(row),
-            yes_no[row.matches],
-            "LEAK" if row.leak else "no",
             "-" if row.change is None else f"{row.change:.2g}",
         ]
 
@@ -668,8 +669,10 @@ class MaskReport:
                 mark = " class='doctor-bad'" if bad else ""
                 tds.append(f"<td{mark}>{esc(cell)}</td>")
             body.append("<tr>" + "".join(tds) + "</tr>")
+        # class "dataframe": the book's theme styles such tables in both colour schemes (and
+        # shows other HTML outputs as a light box in dark mode).
         table = (
-            f"<div class='doctor-scroll'><table class='doctor-table'><thead><tr>{head}</tr></thead>"
+            f"<div class='doctor-scroll'><table class='dataframe doctor-table'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>" if self.rows else ""
         )
         items = "".join(f"<li>{esc(line)}</li>" for line in self.diagnosis())
@@ -680,14 +683,14 @@ class MaskReport:
         )
         style = (
             "<style>.doctor-report{margin:.5em 0}.doctor-report .doctor-verdict{font-weight:bold}"
-            ".doctor-report .doctor-verdict.bad,.doctor-report td.doctor-bad{color:#c0392b}"
-            "html[data-theme=dark] .doctor-report .doctor-verdict.bad,"
-            "html[data-theme=dark] .doctor-report td.doctor-bad{color:#ff8a7a}"
+            ".doctor-report .doctor-verdict.bad,.doctor-report td.doctor-bad"
+            "{color:var(--pst-color-danger,#b3261e);font-weight:bold}"
             ".doctor-report .doctor-scroll{overflow-x:auto;max-width:100%}"
             ".doctor-report table{border-collapse:collapse;font-size:.8em;margin:0}"
             ".doctor-report th,.doctor-report td{padding:.2em .4em;text-align:left;"
             "vertical-align:top;border-bottom:1px solid rgba(128,128,128,.4)}"
-            ".doctor-report td:nth-child(n+5){white-space:nowrap}</style>"
+            ".doctor-report td:nth-child(2),.doctor-report td:nth-child(3),"
+            ".doctor-report td:nth-child(7){white-space:nowrap}</style>"
         )
         version = f" ({esc(self.keras_version)})" if self.keras_version else ""
         return (
