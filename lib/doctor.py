@@ -49,7 +49,6 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from lib._checks import as_tensor, check_integer, check_rank, describe
 from lib.errors import MaskError, MaskTypeError
 
 __all__ = [
@@ -81,6 +80,9 @@ _ATTENTION_MODULES = ("keras.", "tf_keras.")
 
 def _check_ids(value: Any, argument: str) -> np.ndarray:
     """One (B, L) matrix of integer token ids, as NumPy."""
+    # Imported here: lib._checks imports TensorFlow, which `--help` should not wait for.
+    from lib._checks import as_tensor, check_integer, check_rank
+
     tensor = as_tensor(value, argument)
     check_integer(tensor, argument)
     check_rank(tensor, 2, argument, "(B, L) token ids")
@@ -1036,11 +1038,15 @@ def _run_cli(args: argparse.Namespace) -> int:
     import os
 
     sys.path.insert(0, os.getcwd())
-    for module in args.imports:
-        try:
-            importlib.import_module(module)
-        except ImportError as err:
-            raise MaskError.expected("--import", "an importable module", repr(module), str(err)) from err
+    try:
+        for module in args.imports:
+            try:
+                importlib.import_module(module)
+            except ImportError as err:
+                raise MaskError.expected(
+                    "--import", "an importable module", repr(module), str(err)) from err
+    finally:
+        sys.path.remove(os.getcwd())
     if not os.path.isfile(args.model):
         raise MaskError.expected("model", "the path of a saved .keras file", repr(args.model))
     import keras

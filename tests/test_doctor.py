@@ -20,6 +20,7 @@ from lib.doctor import (
     MaskReport,
     attention_layers,
     check_model,
+    main,
     plot_report,
     synthetic_batch,
 )
@@ -168,7 +169,7 @@ def test_single_attention_layer_with_automatic_masks_is_ok():
     assert report.verdict == MASKS_OK
     (row,) = report.rows
     assert row.query_keras_mask and row.key_keras_mask and not row.explicit_mask
-    assert (row.matches, row.leak, row.change) == (True, False, 0.0)
+    assert row.matches and not row.leak and row.change < 1e-6   # float rounding at most
 
 
 def test_nested_blocks_with_explicit_masks_are_ok():
@@ -379,60 +380,75 @@ class Scale(keras.layers.Layer):
 '''
 
 
+def _doctor_here(args: list[str], capsys) -> tuple[int, str, str]:
+    """The command line run in this process (no second TensorFlow start-up): status, out, err."""
+    status = main(args)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
 @pytest.mark.slow
-def test_command_line_on_saved_models(tmp_path):
+def test_command_line_on_saved_models(tmp_path, capsys):
     dm.guide_model(keras, layers=2).save(tmp_path / "leaky.keras")
     dm.guide_model(keras, layers=1).save(tmp_path / "fine.keras")
 
+    # As a reader runs it: a new process, `python -m lib.doctor`, exit status 1 on a leak.
     leaky = _doctor(str(tmp_path / "leaky.keras"), "--length", "12", cwd=tmp_path)
     assert leaky.returncode == 1, leaky.stderr
     assert "verdict: padding leaks" in leaky.stdout and "LEAK" in leaky.stdout
-    assert "length 12" in leaky.stdout
+    assert "length 12" in leaky.stdout and "Traceback" not in leaky.stderr
 
-    fine = _doctor(str(tmp_path / "fine.keras"), "--length", "12", "--pad-id", "0", cwd=tmp_path)
-    assert fine.returncode == 0, fine.stderr
-    assert "verdict: masks ok" in fine.stdout
+    status, out, err = _doctor_here([str(tmp_path / "fine.keras"), "--length", "12",
+                                     "--pad-id", "0"], capsys)
+    assert status == 0, err
+    assert "verdict: masks ok" in out
 
 
 @pytest.mark.slow
-def test_command_line_imports_custom_layers(tmp_path):
+def test_command_line_imports_custom_layers(tmp_path, capsys, monkeypatch):
     (tmp_path / "doctor_layers.py").write_text(textwrap.dedent(LAYERS_MODULE))
-    sys.path.insert(0, str(tmp_path))
-    try:
-        import doctor_layers
-    finally:
-        sys.path.remove(str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import doctor_layers
+
     inputs = keras.Input((None,), dtype="int32")
     x = keras.layers.Embedding(dm.VOCAB, dm.WIDTH, mask_zero=True)(inputs)
     x = doctor_layers.Scale()(x)
     model = keras.Model(inputs, keras.layers.MultiHeadAttention(2, 4)(x, x))
     model.save(tmp_path / "custom.keras")
 
+    # A new process has not registered Scale: loading fails, in one line.
     without = _doctor("custom.keras", "--length", "8", cwd=tmp_path)
     assert without.returncode == 2
     assert without.stderr.startswith("error: `model`: expected a .keras file")
     assert "--import" in without.stderr
     assert "Traceback" not in without.stderr and len(without.stderr.strip().splitlines()) == 1
 
-    checked = _doctor("custom.keras", "--length", "8", "--import", "doctor_layers", cwd=tmp_path)
-    assert checked.returncode == 1, checked.stderr
-    assert "verdict: padding leaks" in checked.stdout
-    assert "Traceback" not in checked.stderr
-    assert any(line.startswith("warning: Layer 'scale'") and "destroy the mask" in line
-               for line in checked.stderr.splitlines())
+    monkeypatch.chdir(tmp_path)
+    status, out, err = _doctor_here(["custom.keras", "--length", "8", "--import", "doctor_layers"],
+                                    capsys)
+    assert status == 1, err
+    assert "verdict: padding leaks" in out
+    assert any(line.startswith("warning: Layer '") and "(of type Scale)" in line
+               and "destroy the mask" in line for line in err.splitlines())
+    status, out, err = _doctor_here(["custom.keras", "--length", "8", "--import", "no_such_mod"],
+                                    capsys)
+    assert status == 2
+    assert err.startswith("error: `--import`: expected an importable module, received 'no_such_mod'")
 
 
-@pytest.mark.slow
-def test_command_line_errors_are_one_line(tmp_path):
-    missing = _doctor("nowhere.keras", "--length", "8", cwd=tmp_path)
-    assert missing.returncode == 2
-    assert missing.stderr.strip() == (
+def test_command_line_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = _doctor_here(["nowhere.keras", "--length", "8"], capsys)
+    assert status == 2 and out == ""
+    assert err.strip() == (
         "error: `model`: expected the path of a saved .keras file, received 'nowhere.keras'."
     )
-    helped = _doctor("--help", cwd=tmp_path)
-    assert helped.returncode == 0
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    helped = capsys.readouterr().out
+    assert exited.value.code == 0
     for option in ("--length", "--pad-id", "--import", "Exit status"):
-        assert option in helped.stdout
+        assert option in helped
 
 
 def test_functional_encoder_decoder_with_named_inputs_is_ok():
