@@ -674,7 +674,8 @@ class MaskReport:
         # class "dataframe": the book's theme styles such tables in both colour schemes (and
         # shows other HTML outputs as a light box in dark mode).
         table = (
-            f"<div class='doctor-scroll'><table class='dataframe doctor-table'><thead><tr>{head}</tr></thead>"
+            f"<div class='doctor-scroll' tabindex='0' role='region' "
+            f"aria-label='attention layers, verdict {esc(self.verdict)}'><table class='dataframe doctor-table'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>" if self.rows else ""
         )
         items = "".join(f"<li>{esc(line)}</li>" for line in self.diagnosis())
