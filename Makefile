@@ -24,18 +24,22 @@ help:
 # --- set-up -----------------------------------------------------------------
 setup: $(VENV)/.installed _vendor/.stamp
 
-$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $$(grep -E '^(pip|setuptools)==' constraints.txt)
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	# tf-keras asks for `tensorflow`, not the tensorflow-cpu above: install it without dependencies
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt -c constraints.txt
 	touch $@
 
-# constraints.txt: every package resolved from requirements.txt, pinned, for Python 3.11.
-# Re-run after editing requirements.txt; pins already in constraints.txt are kept where possible.
+# constraints.txt: every package resolved from requirements.txt and requirements-nodeps.txt,
+# pinned, for Python 3.11. lock-overrides.txt keeps tf-keras's `tensorflow` requirement out.
+# Re-run after editing either file; pins already in constraints.txt are kept where possible.
 .PHONY: lock
 lock: $(VENV)/.installed
-	$(BIN)/uv pip compile requirements.txt --python-version 3.11 --output-file constraints.txt \
-	  --no-emit-package attention-masks-lib --custom-compile-command "make lock  (= uv pip compile requirements.txt --python-version 3.11)" --quiet
+	$(BIN)/uv pip compile requirements.txt requirements-nodeps.txt --override lock-overrides.txt \
+	  --python-version 3.11 --output-file constraints.txt --no-emit-package attention-masks-lib \
+	  --custom-compile-command "make lock  (= uv pip compile requirements.txt requirements-nodeps.txt --override lock-overrides.txt --python-version 3.11)" --quiet
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
