@@ -10,8 +10,9 @@ A notebook alone cannot run: it imports the book's package ``lib``. So the
 first code cell of every generated notebook says where to get it when
 ``import lib`` fails, and at the end of the build the extension writes
 :data:`ARCHIVE`, a zip with every notebook, a wheel of ``lib``, the
-requirements and the constraints, and a README whose two commands set up an
-environment and open JupyterLab. Every page's download menu links it.
+requirements (``requirements-nodeps.txt`` too) and the constraints, and a
+README whose two commands set up an environment and open JupyterLab. Every
+page's download menu links it.
 """
 
 from __future__ import annotations
@@ -43,13 +44,16 @@ in `notebooks/`, with the book's small package `lib` as a wheel in `wheels/`.
 You need Python 3.11 or newer. In this folder, run:
 
 ```sh
-python3 -m venv .venv && .venv/bin/python -m pip install -r requirements.txt -c constraints.txt
+python3 -m venv .venv && .venv/bin/python -m pip install -r requirements.txt -c constraints.txt && .venv/bin/python -m pip install --no-deps -r requirements-nodeps.txt -c constraints.txt
 .venv/bin/jupyter lab notebooks
 ```
 
 The first command makes a virtual environment in `.venv` and installs `lib`,
 TensorFlow, Keras, JupyterLab and the rest at the versions the book was built
-with (`constraints.txt`). The second opens JupyterLab on the notebooks; run one
+with (`constraints.txt`). Its last part adds `tf-keras`, the Keras 2 API that
+two chapters compare with Keras 3, without its dependencies: it asks for the
+`tensorflow` package, and `tensorflow-cpu`, already installed, is the same
+TensorFlow. The second opens JupyterLab on the notebooks; run one
 from the top, and move its sliders. (On Windows, write `.venv\\Scripts\\python`
 and `.venv\\Scripts\\jupyter`.)
 """
@@ -193,6 +197,8 @@ def write_archive(app, exception) -> None:
             "requirements.txt": notebook_requirements(
                 (root / "requirements.txt").read_text(encoding="utf-8"), f"./{wheel_name}").encode(),
             "constraints.txt": (root / "constraints.txt").read_bytes(),
+            **({"requirements-nodeps.txt": (root / "requirements-nodeps.txt").read_bytes()}
+               if (root / "requirements-nodeps.txt").is_file() else {}),
             wheel_name: wheel.read_bytes(),
             **notebooks,
         }

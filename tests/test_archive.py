@@ -67,6 +67,10 @@ def test_archive_readme_has_two_commands(archive):
     commands = readme_commands(archive.read(f"{FOLDER}/README.md").decode())
     assert len(commands) == 2, commands
     assert "pip install -r requirements.txt -c constraints.txt" in commands[0]
+    if (ROOT / "requirements-nodeps.txt").is_file():
+        assert "pip install --no-deps -r requirements-nodeps.txt -c constraints.txt" in commands[0]
+        assert archive.read(f"{FOLDER}/requirements-nodeps.txt").decode() == (
+            ROOT / "requirements-nodeps.txt").read_text(encoding="utf-8")
     assert "jupyter lab notebooks" in commands[1]
 
 
