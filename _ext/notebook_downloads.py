@@ -181,6 +181,8 @@ def write_archive(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     root = Path(app.confdir)
+    if not ((root / "pyproject.toml").is_file() and (root / "lib").is_dir()):
+        return  # a chapter built alone (tools/build_one.py): no lib beside it, no archive
     outdir = Path(app.outdir)
     notebooks = {}
     for pagename in sorted(app.env.found_docs):
