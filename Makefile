@@ -12,7 +12,7 @@ export IPYTHONDIR            := $(CURDIR)/.ipython
 
 BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md references.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
 
-.PHONY: help setup book test test-fast test-determinism test-archive lab serve clean bench
+.PHONY: help setup book test test-fast test-determinism test-archive lab serve clean bench versions versions-check
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
 	@echo "make test   set up, build the book (strict) and run every test"
@@ -74,6 +74,15 @@ test-archive: setup $(BUILD)/.built
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not build and not browser"
+
+# --- the Keras version matrix (not part of make test; .ci/run runs versions-check after it) --
+# Throwaway environments under _build/keras-versions/ for Keras 3.7, 3.8, 3.9, 3.10 and the
+# pinned 3.15.1, each with a TensorFlow it accepts; tf-keras is probed in .venv.
+versions: setup
+	$(BIN)/python tools/keras_versions.py
+
+versions-check: setup
+	$(BIN)/python tools/keras_versions.py --check
 
 # --- reading and running ----------------------------------------------------
 lab: setup
