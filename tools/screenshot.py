@@ -25,8 +25,8 @@ from browser import launch_chromium, serve_book  # noqa: E402
 from conftest import open_page  # noqa: E402
 
 REVIEW_PAGES = [
-    "intro", "chapters/05_logical_and", "chapters/06_multihead_attention", "chapters/07_causal",
-    "chapters/12_playground", "api",
+    "intro", "chapters/02_padding", "chapters/05_logical_and", "chapters/06_multihead_attention",
+    "chapters/07_causal", "chapters/12_playground", "chapters/13_mask_doctor", "api",
 ]
 
 
@@ -43,6 +43,9 @@ def shoot(browser, base: str, name: str, width: int, scheme: str, out: Path,
             ".every(el => el.getAttribute('data-rendered') === 'true')", timeout=20000)
     except Exception as error:  # noqa: BLE001 - a screenshot of a broken page is still useful
         print(f"{name}: explorers did not all draw ({error.__class__.__name__})", file=sys.stderr)
+    # lazy images (_ext/page_speed.py) load now, so a full-page shot shows every figure
+    page.evaluate("""() => Promise.all(Array.from(document.querySelectorAll('img')).map(img => {
+        img.loading = 'eager'; return img.decode().catch(() => null); }))""")
     page.wait_for_timeout(500)
     target = out / f"{name.replace('/', '_')}-{width}-{scheme}.png"
     page.screenshot(path=str(target), full_page=full_page)
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheme", choices=["light", "dark"], action="append",
                         help="colour scheme (repeatable)")
     parser.add_argument("--review", action="store_true",
-                        help="the review set: intro, chapters 5, 6, 7, 12 and api at 1280 and 390, light and dark")
+                        help="the review set: intro, chapters 2, 5, 6, 7, 12, 13 and api at 1280 and 390, light and dark")
     parser.add_argument("--viewport", action="store_true", help="only the first screen, not the full page")
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "screenshots")
