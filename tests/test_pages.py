@@ -37,6 +37,9 @@ FORBIDDEN = {
     "Traceback (most recent call last)": "a traceback header",
     "site-packages": "a path into the build machine's site-packages",
     str(ROOT): "the build folder's absolute path",
+    "/.venv/": "a path into a virtual environment",
+    "/root/": "a path in the build machine's home folder",
+    "/work/": "a path of the build machine's work folder",
 }
 
 
@@ -79,6 +82,7 @@ def rgb_of(hex_colour: str) -> tuple[int, int, int]:
 COLLECT = """async (view) => {
   const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
   const out = {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+               theme: document.documentElement.dataset.theme,
                background: rgb(getComputedStyle(document.body).backgroundColor),
                text: document.body.textContent, html: document.documentElement.outerHTML,
                errors: [], images: [], pastEdge: [], explorerText: [], explorerPanels: [],
@@ -139,21 +143,26 @@ class PageView:
 
 
 def visit_every_page(browser, site, built_html, viewport, scheme, svg=False, panels=False):
+    """Every page in one browser context (one tab, navigated from page to page)."""
     views = []
-    for path in all_pages(built_html):
-        context, page, _ = open_page(browser, site, path, viewport=viewport, scheme=scheme)
-        if page.locator(".vega-explorer").count():
-            wait_for_explorers(page, timeout=20000)
-        view = PageView(path, page.evaluate(COLLECT, {"svg": svg}))
-        if panels:   # how bright each figure and explorer looks, from a screenshot of it
-            targets = page.locator("article .cell_output img, .vega-explorer")
-            for index in range(targets.count()):
-                target = targets.nth(index)
-                if target.is_visible():
-                    target.scroll_into_view_if_needed()
-                    name = target.get_attribute("src") or target.get_attribute("id") or "?"
-                    view.panels.append((name, *brightness_and_corners(target.screenshot())))
-        views.append(view)
+    context, page, _ = open_page(browser, site, "index.html", viewport=viewport, scheme=scheme,
+                                 wait_until="load")
+    try:
+        for path in all_pages(built_html):
+            page.goto(f"{site}/{path}", wait_until="load")
+            if page.locator(".vega-explorer").count():
+                wait_for_explorers(page, timeout=20000)
+            view = PageView(path, page.evaluate(COLLECT, {"svg": svg}))
+            if panels:   # how bright each figure and explorer looks, from a screenshot of it
+                targets = page.locator("article .cell_output img, .vega-explorer")
+                for index in range(targets.count()):
+                    target = targets.nth(index)
+                    if target.is_visible():
+                        target.scroll_into_view_if_needed()
+                        name = target.get_attribute("src") or target.get_attribute("id") or "?"
+                        view.panels.append((name, *brightness_and_corners(target.screenshot())))
+            views.append(view)
+    finally:
         context.close()
     return views
 
@@ -314,6 +323,7 @@ def test_dark_mode_puts_no_figure_or_explorer_on_a_panel(dark):
     """In dark mode figures and explorers sit on the page itself: their corners show the
     page's background (no card or painted panel), and they are not bright overall."""
     problems = []
+    assert {view.theme for view in dark} == {"dark"}, {view.path: view.theme for view in dark}
     for view in dark:
         background = tuple(view.background)
         for name, luminance, corners in view.panels:
