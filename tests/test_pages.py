@@ -149,6 +149,8 @@ def visit_every_page(browser, site, built_html, viewport, scheme, svg=False, pan
                                  wait_until="load")
     try:
         for path in all_pages(built_html):
+            if 'http-equiv="refresh"' in (built_html / path).read_text(encoding="utf-8").lower():
+                continue   # index.html: only a redirect to the intro
             page.goto(f"{site}/{path}", wait_until="load")
             if page.locator(".vega-explorer").count():
                 wait_for_explorers(page, timeout=20000)
@@ -328,7 +330,8 @@ def test_dark_mode_puts_no_figure_or_explorer_on_a_panel(dark):
         background = tuple(view.background)
         for name, luminance, corners in view.panels:
             painted = [corner for corner in corners if contrast(corner, background) > 1.15]
-            if painted or luminance > 0.4:
+            # a panel paints all four corners; one corner may be a label or a slider's text
+            if len(painted) >= 3 or luminance > 0.4:
                 problems.append(f"{view.path}: {name[:60]} on a panel in dark mode (corners "
                                 f"{painted or 'clear'} on page {background}, mean luminance {luminance:.2f})")
         problems += [f"{view.path}: an explorer painted on {paint} in dark mode"
