@@ -12,7 +12,7 @@ export IPYTHONDIR            := $(CURDIR)/.ipython
 
 BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
 
-.PHONY: help setup book test test-fast test-determinism lab serve clean bench
+.PHONY: help setup book lint test test-fast test-determinism lab serve clean bench
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
 	@echo "make test   set up, build the book (strict) and run every test"
@@ -57,13 +57,17 @@ book: setup $(BUILD)/.built
 	@echo "The book is built: open $(CURDIR)/$(BUILD)/index.html (or run: make serve)"
 
 # --- tests ------------------------------------------------------------------
-test: setup $(BUILD)/.built
+# ruff (settings in pyproject.toml) lints every Python file; `$(BIN)/ruff check --fix` repairs most.
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint $(BUILD)/.built
 	$(BIN)/python -m pytest -m "not determinism"
 
 test-determinism: setup $(BUILD)/.built
 	$(BIN)/python -m pytest -m determinism
 
-test-fast: setup
+test-fast: setup lint
 	$(BIN)/python -m pytest -m "not build and not browser"
 
 # --- reading and running ----------------------------------------------------

@@ -23,19 +23,18 @@ import argparse
 import io
 import os
 import platform
-import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+       "PYTHONHASHSEED": "0"}
 TARGETS = {"callback_ms": 50.0, "redraw_ms": 50.0, "build_s": 180.0, "page_mb": 2.0}
 
 
@@ -59,7 +58,8 @@ def machine() -> str:
         memory = f", {kib / 1024 ** 2:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return f"{os.cpu_count()} cores ({cpu}){memory}, {platform.platform()}, Python {platform.python_version()}"
+    return (f"{os.cpu_count()} cores ({cpu}){memory}, {platform.platform()}, "
+            f"Python {platform.python_version()}")
 
 
 def venv_setup() -> float:
@@ -82,10 +82,9 @@ def full_build() -> float:
 def notebook_times() -> list[tuple[str, float, list[tuple[float, int, str]]]]:
     import jupytext
     import nbclient
-    import yaml
+    from sphinx_external_toc.parsing import parse_toc_yaml
 
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    docs = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
+    docs = list(parse_toc_yaml(ROOT / "_toc.yml"))      # the parser Jupyter Book uses, root first
     results = []
     for doc in docs:
         source = ROOT / f"{doc}.md"
@@ -94,7 +93,8 @@ def notebook_times() -> list[tuple[str, float, list[tuple[float, int, str]]]]:
         notebook = jupytext.read(source)
         start = time.perf_counter()
         client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
-                                         resources={"metadata": {"path": str(ROOT)}}, allow_errors=True)
+                                         resources={"metadata": {"path": str(ROOT)}},
+                                         allow_errors=True)
         client.execute()  # the kernel inherits ENV (set in main)
         total = time.perf_counter() - start
         cells = []
@@ -142,7 +142,7 @@ def slider_callback() -> tuple[list[float], list[float]]:
         batch = pad_batch(ids, padded_length)
         return plot_mask(padding_mask(batch), title=f"padding mask (2, {padded_length})")
 
-    sweep = [6 + abs((move % 12) - 6) for move in range(1, 51)]   # 7, 8, ..., 12, 11, ..., 6, 7, ...
+    sweep = [6 + abs((move % 12) - 6) for move in range(1, 51)]   # 7, ..., 12, 11, ..., 6, 7, ...
     with contextlib.redirect_stdout(io.StringIO()):
         panel = live_figure(draw, padded_length=length_slider("S", 6, 1, 12))
         times, first = [], []
@@ -231,7 +231,7 @@ def main() -> int:
     lines = [
         "# What readers wait for: benchmark results",
         "",
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.",
         "Numbers from a real run on this machine; yours will differ.",
         "",
         "| what | measured | target | met |",
@@ -253,22 +253,26 @@ def main() -> int:
     median = statistics.median(callback)
     row("ipywidgets slider callback, median of 50 moves (sweeping S back and forth)",
         f"{median:.1f} ms", "<= 50 ms", "yes" if median <= TARGETS["callback_ms"] else "no")
-    row("ipywidgets slider callback, 95th percentile of the 50", f"{percentile(callback, 0.95):.1f} ms")
+    row("ipywidgets slider callback, 95th percentile of the 50",
+        f"{percentile(callback, 0.95):.1f} ms")
     cold = statistics.median(first)
     row(f"ipywidgets slider callback, first visit of a value (median of {len(first)}, no cache)",
         f"{cold:.1f} ms", "<= 50 ms", "yes" if cold <= TARGETS["callback_ms"] else "no")
     redraw = kernel_free_redraw()
     redraw_median = statistics.median(redraw) if redraw else float("nan")
     row(f"kernel-free slider to redrawn chart (Chromium), median of {len(redraw)}",
-        f"{redraw_median:.1f} ms", "<= 50 ms", "yes" if redraw_median <= TARGETS["redraw_ms"] else "no")
+        f"{redraw_median:.1f} ms", "<= 50 ms",
+        "yes" if redraw_median <= TARGETS["redraw_ms"] else "no")
     weights = page_weights()
     heaviest = max(weights, key=lambda item: item[1])
-    row(f"heaviest page with everything it loads ({heaviest[0]}), as stored", f"{heaviest[1]:.2f} MB",
+    row(f"heaviest page with everything it loads ({heaviest[0]}), as stored",
+        f"{heaviest[1]:.2f} MB",
         "<= 2 MB", "yes" if heaviest[1] <= TARGETS["page_mb"] else "no")
     row("the same page gzip-compressed (as sent by most web servers)", f"{heaviest[2]:.2f} MB",
         "<= 2 MB", "yes" if heaviest[2] <= TARGETS["page_mb"] else "no")
 
-    lines += ["", "## Notebook execution", "", "| notebook | seconds | three slowest cells (s: first line) |",
+    lines += ["", "## Notebook execution", "",
+              "| notebook | seconds | three slowest cells (s: first line) |",
               "| --- | --- | --- |"]
     for doc, total, cells in notebook_times():
         slow = "; ".join(f"{t:.1f}: cell {i} `{text}`" for t, i, text in cells)

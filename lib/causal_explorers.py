@@ -47,7 +47,8 @@ def causal_explorer(
     grid = [{"i": i, "j": j} for i in range(max_length) for j in range(max_length)]
     padded = _slider("length", length, 1, max_length, "padded length T = S ")
     real = _slider("real", real_length, 1, max_length, "real tokens in the sentence ")
-    switch = alt.param(name="causal", value=bool(causal), bind=alt.binding_checkbox(name="causal mask "))
+    switch = alt.param(name="causal", value=bool(causal),
+                       bind=alt.binding_checkbox(name="causal mask "))
     base = (
         alt.Chart(alt.Data(values=grid))
         .transform_filter("datum.i < length && datum.j < length")

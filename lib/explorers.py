@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import altair as alt
 import numpy as np
@@ -61,12 +61,14 @@ class Explorer:
             "  function draw() {\n"
             f'    var element = document.getElementById("{element}");\n'
             "    if (!window.vegaEmbed) {\n"
-            '      element.textContent = "This explorer needs the page\'s vega-embed script, which did not load.";\n'
+            '      element.textContent = '
+            '"This explorer needs the page\'s vega-embed script, which did not load.";\n'
             "      return;\n"
             "    }\n"
             '    window.vegaEmbed(element, spec, {actions: false, renderer: "svg"})\n'
             '      .then(function () { element.setAttribute("data-rendered", "true"); })\n'
-            '      .catch(function (error) { element.textContent = "Explorer failed: " + error; });\n'
+            '      .catch(function (error) {'
+            ' element.textContent = "Explorer failed: " + error; });\n'
             "  }\n"
             '  if (document.readyState === "loading") {\n'
             '    document.addEventListener("DOMContentLoaded", draw);\n'
@@ -88,7 +90,8 @@ class Explorer:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    return (text.replace("&", "&amp;").replace('"', "&quot;")
+            .replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _finish(chart, *params: alt.Parameter, legend_bottom: bool = False):
@@ -116,18 +119,24 @@ def _slider(name: str, value: int, minimum: int, maximum: int, label: str) -> al
 
 def _mask_cells(base: alt.Chart, x: str, y: str, field: str, x_title: str, y_title: str,
                 title: str) -> alt.LayerChart:
-    """Square cells coloured by the boolean ``field``, each marked ✓ or · (readable without colour)."""
+    """Square cells coloured by the boolean ``field``, each marked ✓ or ·
+    (readable without colour)."""
     colour = alt.Color(
         f"{field}:N",
         scale=alt.Scale(domain=[True, False], range=[TRUE_COLOUR, FALSE_COLOUR]),
-        legend=alt.Legend(title="may attend", labelExpr=f"datum.value ? '{TRUE_MARK} True' : '{FALSE_MARK} False'"),
+        legend=alt.Legend(
+            title="may attend",
+            labelExpr=f"datum.value ? '{TRUE_MARK} True' : '{FALSE_MARK} False'",
+        ),
     )
     encoding = dict(
         x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{y}:O", title=y_title),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
-        color=colour, tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{field}:N")], **encoding
+        color=colour,
+        tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{field}:N")],
+        **encoding,
     )
     marks = base.mark_text(fontSize=11).encode(
         text=alt.Text("symbol:N"),
@@ -139,7 +148,9 @@ def _mask_cells(base: alt.Chart, x: str, y: str, field: str, x_title: str, y_tit
     )
 
 
-def mask_explorer(max_length: int = 10, lengths: tuple[int, int] = (6, 3), padded: int = 6) -> Explorer:
+def mask_explorer(
+    max_length: int = 10, lengths: tuple[int, int] = (6, 3), padded: int = 6
+) -> Explorer:
     """Sliders for the two sentences' lengths and the padded length S; the (B, S) padding mask,
     the (B, T, 1) query and (B, 1, S) key expansions, and their (B, T, S) AND, side by side.
 
@@ -204,12 +215,16 @@ def weights_explorer(
     drawn side by side; each cell shows its weight (0 exactly where the mask said False).
     """
     if not weights_by_value:
-        raise MaskError.expected("weights_by_value", "at least one slider value", "an empty mapping")
+        raise MaskError.expected(
+            "weights_by_value", "at least one slider value", "an empty mapping"
+        )
     rows = []
     for key, array in sorted(weights_by_value.items()):
         array = np.asarray(array, dtype=float)
         if array.ndim != 3:
-            raise MaskError.expected(f"weights_by_value[{key}]", "rank 3 (H, T, S)", f"shape {array.shape}")
+            raise MaskError.expected(
+                f"weights_by_value[{key}]", "rank 3 (H, T, S)", f"shape {array.shape}"
+            )
         labels = list(labels_by_value[key])
         heads, queries, keys = array.shape
         for h in range(heads):
@@ -249,7 +264,8 @@ def weights_explorer(
         slider,
     )
     description = (
-        f"Interactive heatmaps of attention weights, one per head. A slider ({slider_label.strip()}) "
+        "Interactive heatmaps of attention weights, one per head. "
+        f"A slider ({slider_label.strip()}) "
         "chooses a precomputed case; rows are queries, columns are keys, and each cell shows "
         "its weight, exactly 0 on masked keys."
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -33,7 +33,9 @@ from matplotlib.figure import Figure
 from lib._runtime import executed_in_batch
 
 
-def length_slider(description: str, value: int, minimum: int = 1, maximum: int = 12) -> widgets.IntSlider:
+def length_slider(
+    description: str, value: int, minimum: int = 1, maximum: int = 12
+) -> widgets.IntSlider:
     """An integer slider for a sequence length, with a readable label."""
     return widgets.IntSlider(
         value=value, min=minimum, max=maximum, step=1, description=description,

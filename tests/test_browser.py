@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import all_pages, open_page, toc_files, wait_for_explorers
+from conftest import all_pages, open_page, toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 

@@ -73,7 +73,7 @@ def lab(tmp_path_factory):
 
 
 @pytest.mark.parametrize("chapter", LIVE_CHAPTERS)
-def test_slider_redraws_the_figure_in_jupyterlab(browser, lab, chapter):  # noqa: F811
+def test_slider_redraws_the_figure_in_jupyterlab(browser, lab, chapter):
     base, token, root = lab
     name = Path(chapter).stem
     if not (root / f"{name}.ipynb").is_file():

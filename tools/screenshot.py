@@ -1,4 +1,5 @@
-"""Screenshot built pages with headless Debian Chromium: ``python tools/screenshot.py intro [chapters/01_tokens ...]``.
+"""Screenshot built pages with headless Debian Chromium:
+``python tools/screenshot.py intro [chapters/01_tokens ...]``.
 
 Serves ``_build/html`` on 127.0.0.1, writes ``_build/screenshots/<page>.png`` (full page).
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import serve_book, launch_chromium  # noqa: E402
+from browser import launch_chromium, serve_book  # noqa: E402
 
 
 def main(pages: list[str]) -> int:
