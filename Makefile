@@ -10,9 +10,11 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED        := 0
 export IPYTHONDIR            := $(CURDIR)/.ipython
 
-BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
+BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md constraints.txt .ipython/profile_default/ipython_kernel_config.py \
+                $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard data/*) $(wildcard _ext/*.py) $(wildcard _ext/static/*)
 
-.PHONY: help setup book lint test test-fast test-determinism lab serve clean bench
+.PHONY: help setup book lint test test-fast test-determinism lab serve clean bench versions \
+        versions-check
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
 	@echo "make test   set up, build the book (strict) and run every test"
@@ -24,18 +26,22 @@ help:
 # --- set-up -----------------------------------------------------------------
 setup: $(VENV)/.installed _vendor/.stamp
 
-$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $$(grep -E '^(pip|setuptools)==' constraints.txt)
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	# tf-keras asks for `tensorflow`, not the tensorflow-cpu above: install it without dependencies
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt -c constraints.txt
 	touch $@
 
-# constraints.txt: every package resolved from requirements.txt, pinned, for Python 3.11.
-# Re-run after editing requirements.txt; pins already in constraints.txt are kept where possible.
+# constraints.txt: every package resolved from requirements.txt and requirements-nodeps.txt,
+# pinned, for Python 3.11. lock-overrides.txt keeps tf-keras's `tensorflow` requirement out.
+# Re-run after editing either file; pins already in constraints.txt are kept where possible.
 .PHONY: lock
 lock: $(VENV)/.installed
-	$(BIN)/uv pip compile requirements.txt --python-version 3.11 --output-file constraints.txt \
-	  --no-emit-package attention-masks-lib --custom-compile-command "make lock  (= uv pip compile requirements.txt --python-version 3.11)" --quiet
+	$(BIN)/uv pip compile requirements.txt requirements-nodeps.txt --override lock-overrides.txt \
+	  --python-version 3.11 --output-file constraints.txt --no-emit-package attention-masks-lib \
+	  --custom-compile-command "make lock  (= uv pip compile requirements.txt requirements-nodeps.txt --override lock-overrides.txt --python-version 3.11)" --quiet
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -46,10 +52,14 @@ _vendor/.stamp: node_modules/.package-lock.json tools/vendor.py $(VENV)/.install
 	touch $@
 
 # --- the book ---------------------------------------------------------------
-# Every notebook is executed on every build; a failing cell or any Sphinx
-# warning fails it (-W --keep-going reports them all first).
+# A failing cell or any Sphinx warning fails the build (-W --keep-going reports them all first).
+# Notebooks run in parallel (one per core, $$BOOK_JOBS to change) and are cached under a hash of
+# lib/, data/, constraints.txt and the kernel profile (_ext/execution_cache.py): a notebook runs
+# again when its code or any of those changes. Sphinx re-reads only changed pages, except after
+# a failed build: then every page is read again, so no warning hides in an unchanged page.
 $(BUILD)/.built: $(BOOK_SOURCES) $(VENV)/.installed _vendor/.stamp
-	rm -rf _build/html _build/jupyter_execute _build/.doctrees
+	@test -f $@ || rm -rf _build/.doctrees
+	@rm -f $@
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	touch $@
 
@@ -69,6 +79,15 @@ test-determinism: setup $(BUILD)/.built
 
 test-fast: setup lint
 	$(BIN)/python -m pytest -m "not build and not browser"
+
+# --- the Keras version matrix (not part of make test; .ci/run runs versions-check after it) --
+# Throwaway environments under _build/keras-versions/ for Keras 3.7, 3.8, 3.9, 3.10 and the
+# pinned 3.15.1, each with a TensorFlow it accepts; tf-keras is probed in .venv.
+versions: setup
+	$(BIN)/python tools/keras_versions.py
+
+versions-check: setup
+	$(BIN)/python tools/keras_versions.py --check
 
 # --- reading and running ----------------------------------------------------
 lab: setup
