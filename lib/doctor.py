@@ -1061,6 +1061,9 @@ def _run_cli(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: ``python -m lib.doctor MODEL.keras --length 12``; returns the exit
     status."""
+    from lib.reproducible import quiet_tensorflow
+
+    quiet_tensorflow()  # before TensorFlow is imported: no C++ start-up log on the terminal
     args = _parser().parse_args(argv)
     try:
         return _run_cli(args)

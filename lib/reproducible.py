@@ -34,6 +34,14 @@ QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 custom ops off, which also keeps float results identical from run to run."""
 
 
+def quiet_tensorflow() -> None:
+    """Set :data:`QUIET_TENSORFLOW` in the environment (keeping values already set); it only
+    works before TensorFlow is first imported. ``setup_chapter`` and ``python -m lib.doctor``
+    call it."""
+    for name, value in QUIET_TENSORFLOW.items():
+        os.environ.setdefault(name, value)
+
+
 def versions() -> str:
     """``python 3.11.7 · tensorflow 2.21.0 · keras 3.15.1 · scikit-learn ...``"""
     import keras
@@ -127,8 +135,7 @@ def setup_chapter(seed: int = SEED) -> str:
     """
     check_lib()
     seed = checks.integer(seed, "seed", minimum=0)
-    for name, value in QUIET_TENSORFLOW.items():
-        os.environ.setdefault(name, value)  # read when TensorFlow is first imported
+    quiet_tensorflow()
     import keras
     import matplotlib
     import tensorflow as tf
