@@ -57,9 +57,9 @@ FIELDS = (
     Field("attention_clears_input_mask", "MultiHeadAttention clears its inputs' masks", "exact"),
     Field("add_partial_mask", "Add, one input masked: output mask", "exact"),
     Field("concatenate_partial_mask", "Concatenate, one input masked: output mask", "exact"),
-    Field("path_default", "path of a plain call (dropout 0)", "exact"),
-    Field("path_with_scores", "path with return_attention_scores=True", "exact"),
-    Field("path_dropout_inference", "path with dropout=0.1, at inference", "exact"),
+    Field("path_default", "path: plain call, dropout 0", "exact"),
+    Field("path_with_scores", "path: weights returned", "exact"),
+    Field("path_dropout_inference", "path: dropout 0.1, at inference", "exact"),
     Field("masked_row_softmax_path", "fully masked row, softmax path", "exact"),
     Field("masked_row_default_call", "fully masked row, plain call", "exact"),
     Field("mask_value_softmax_path", "masked score, softmax path", "value"),
@@ -170,9 +170,10 @@ def _cell(field: Field, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if field.kind == "value":
-        return f"{value:.4g}"
+        return f"{value:.3g}"
     if field.kind == "gap":
-        return f"{value:.2g} ({gap_class(value)})"
+        digits = ".2g" if value >= LEAK else ".1g"
+        return f"{value:{digits}} {gap_class(value)}"
     return str(value)
 
 
@@ -180,9 +181,9 @@ def table_rows(matrix: Mapping[str, Any]) -> list[list[str]]:
     """The matrix as rows of text, one per field, one column per version: a header row first.
 
     >>> table_rows(load())[0][:2]
-    ['', 'keras 3.7.0']
+    ['behaviour', 'keras 3.7.0']
     """
-    header = [""] + [row_name(row) for row in matrix["rows"]]
+    header = ["behaviour"] + [row_name(row) for row in matrix["rows"]]
     lines = [header, ["TensorFlow"] + [row["tensorflow"] for row in matrix["rows"]]]
     for field in FIELDS:
         lines.append([field.label] + [_cell(field, row["results"][field.key])
@@ -214,21 +215,31 @@ def markdown_table(matrix: Mapping[str, Any], columns: Sequence[str] | None = No
 def html_table(matrix: Mapping[str, Any], columns: Sequence[str] | None = None,
                caption: str = "") -> str:
     """The matrix as an HTML table in a horizontally scrolling box (phones), for
-    ``IPython.display.HTML``: a row per field, a column per version.
+    ``IPython.display.HTML``: a row per field, a column per version (headed "3.7.0", ...,
+    "tf-keras 2.21.0"; the caption says they are Keras versions).
 
-    >>> "<th scope=\\"col\\">keras 3.15.1</th>" in html_table(load())
-    True
+    >>> html_table(load()).count("<tr>")     # the versions' row, TensorFlow, 12 fields
+    14
     """
     from html import escape
 
     lines = _select(table_rows(matrix), columns)
-    head = "".join(f'<th scope="col">{escape(cell)}</th>' for cell in lines[0])
+    # Short headers, so that six versions fit a page: "3.7.0", ..., "tf-keras 2.21.0".
+    lines[0] = [lines[0][0]] + [name.removeprefix("keras ").replace("tf_keras", "tf-keras")
+                                for name in lines[0][1:]]
+    nowrap = 'style="white-space: nowrap; padding: 0.25em 0.5em"'
+    label = 'style="padding: 0.25em 0.5em; min-width: 10em"'
+    head = f'<th scope="col" {label}>{escape(lines[0][0])}</th>' + "".join(
+        f'<th scope="col" {nowrap}>{escape(cell)}</th>' for cell in lines[0][1:])
     body = "".join(
-        "<tr>" + f'<th scope="row">{escape(line[0])}</th>'
-        + "".join(f"<td>{escape(cell)}</td>" for cell in line[1:]) + "</tr>"
+        "<tr>" + f'<th scope="row" {label}>{escape(line[0])}</th>'
+        + "".join(f'<td style="padding: 0.25em 0.5em">{escape(cell)}</td>' for cell in line[1:])
+        + "</tr>"
         for line in lines[1:]
     )
     title = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return (f'<div class="version-matrix" style="overflow-x: auto; max-width: 100%">'
-            f'<table class="table">{title}<thead><tr>{head}</tr></thead>'
+    label_text = escape(caption or "Keras version matrix")
+    return (f'<div class="version-matrix" role="region" aria-label="{label_text}" tabindex="0" '
+            'style="overflow-x: auto; max-width: 100%">'
+            f'<table class="table" style="font-size: 0.8em">{title}<thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
