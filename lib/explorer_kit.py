@@ -48,9 +48,9 @@ from lib.plots import FALSE_COLOUR, FALSE_MARK, HIGHLIGHT_COLOUR, TRUE_COLOUR, T
 
 __all__ = [
     "CELL", "TRUE_COLOUR", "FALSE_COLOUR", "TRUE_MARK", "FALSE_MARK", "HIGHLIGHT_COLOUR",
-    "WEIGHT_SCHEME", "MAX_WORDS", "Explorer", "check_int", "slider", "checkbox", "radio",
+    "WEIGHT_SCHEME", "LINE_COLOURS", "MAX_WORDS", "Explorer", "check_int", "slider", "checkbox", "radio",
     "text_input", "sentence_params", "words_expression", "tokens", "mask_cells", "value_cells",
-    "notes", "note", "sentence_notes", "panels", "finish", "token_rows", "script_json",
+    "notes", "note", "sentence_notes", "panels", "finish", "title_lines", "token_rows", "script_json",
     "INK_LIGHT", "INK_DARK", "js_string", "slot_fields",
 ]
 
@@ -59,6 +59,9 @@ CELL = 20
 
 WEIGHT_SCHEME = "viridis"
 """The colour scheme of attention weights (0 dark, 1 bright)."""
+
+LINE_COLOURS = ("#e45756", "#f58518", "#4c78a8", "#54a24b")
+"""Colours of lines and points: mid-tones that read on a light and on a dark page."""
 
 MAX_WORDS = 10
 """How many words of a typed sentence the explorers use (as :mod:`lib.playground` allows)."""
@@ -185,6 +188,7 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
   }
   return function (id, wide, narrow, datasets) {
     var element = document.getElementById(id), view = null, layout = "wide", values = {}, pending = 0;
+    var watcher = null;
     var chart = element.querySelector(".explorer-chart"), notes = element.querySelector(".explorer-notes");
     if (!document.getElementById("vega-explorer-style")) {
       var style = document.createElement("style");
@@ -224,6 +228,10 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
             showNotes("notes", view.signal("notes"));
           }
           if (which === "wide" && narrow && !fits()) { return draw("narrow"); }
+          if (watcher) {
+            watcher.disconnect();
+            if (which === "wide") { watcher.observe(chart.querySelector("svg") || chart); }
+          }
           element.setAttribute("data-rendered", "true");
         })
         .catch(function (error) {
@@ -246,11 +254,11 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
       });
       if (window.ResizeObserver && narrow) {
         // A control can make the wide chart larger than its column: then stack it.
-        new ResizeObserver(function () {
+        watcher = new ResizeObserver(function () {
           if (view && layout === "wide" && element.getAttribute("data-rendered") === "true" && !fits()) {
             draw("narrow");
           }
-        }).observe(chart);
+        });
       }
       new MutationObserver(function () { draw(layout); })
         .observe(document.documentElement, {attributes: true, attributeFilter: ["data-theme"]});
@@ -510,7 +518,7 @@ def mask_cells(base: alt.Chart, x: str, y: str, field: str, x_title: str, y_titl
 def value_cells(base: alt.Chart, x: str, y: str, text: str, fill: str, x_title: str, y_title: str,
                 title: Any, name: str | None = None, x_sort: Any = None, y_sort: Any = None,
                 width: int = 30, height: int = 24, label_limit: int = 80, x_label_angle: int = 0,
-                subtext: str | None = None) -> alt.LayerChart:
+                subtext: str | None = None, font_size: int = 11) -> alt.LayerChart:
     """Cells that print a value (``text``), filled dark where the boolean ``fill`` is true.
 
     Used for id matrices (dark = a real token) and masks in other conventions (dark = may
@@ -531,7 +539,7 @@ def value_cells(base: alt.Chart, x: str, y: str, text: str, fill: str, x_title: 
     if name:
         cells = cells.properties(name=name)
     ink = alt.condition(f"datum.{fill}", alt.value("white"), alt.value("#333333"))
-    layers = [cells, base.mark_text(fontSize=11, dy=-5 if subtext else 0).encode(
+    layers = [cells, base.mark_text(fontSize=font_size, dy=-5 if subtext else 0).encode(
         text=alt.Text(f"{text}:N"), color=ink, **encoding)]
     if subtext:
         layers.append(base.mark_text(fontSize=8, dy=7, limit=width - 2).encode(
@@ -574,6 +582,13 @@ def sentence_notes(sentences: int, prefix: str = "s", padded: str | None = None,
                 f"' (truncating=' + {truncating} + ').'",
             ))
     return "(" + " + ".join(parts) + ")"
+
+
+def title_lines(text: str, width: int) -> alt.TitleParams:
+    """A title broken into lines of at most ``width`` characters (for the narrow layouts)."""
+    import textwrap
+
+    return alt.TitleParams(text=textwrap.wrap(text, width) or [""])
 
 
 # --- layout -------------------------------------------------------------------------------------

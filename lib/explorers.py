@@ -73,7 +73,7 @@ def mask_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 6,
                                 "AND: attention mask (T, S)", name=f"mask_{b}", x_sort=BY_J, y_sort=BY_I,
                                 x_label_angle=-45, legend=False)
         if stacked:
-            return alt.vconcat(alt.hconcat(column, row, spacing=16), square, spacing=12)
+            return alt.vconcat(column, row, square, spacing=12)
         return alt.hconcat(column, row, square, spacing=30)
 
     def layout(stacked: bool):
@@ -232,7 +232,8 @@ def weights_explorer(
     def layout(stacked: bool):
         facet = alt.Row("head:N", title=None) if stacked else alt.Column("head:N", title=None)
         return (alt.layer(cells, text).properties(width=alt.Step(30 if stacked else 34), height=alt.Step(24))
-                .facet(**({"row": facet} if stacked else {"column": facet})).properties(title=title))
+                .facet(**({"row": facet} if stacked else {"column": facet}))
+                .properties(title=kit.title_lines(title, 40) if stacked else title))
 
     description = (
         f"Interactive heatmaps of attention weights, one per head. A slider ({slider_label.strip()}) "

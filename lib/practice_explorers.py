@@ -113,7 +113,7 @@ def gap_explorer(
                   labels=["automatic masks", "explicit masks"]),
     ]
     colour = alt.Color("model:N", title="model", scale=alt.Scale(domain=list(MODELS),
-                                                                  range=["#b2182b", kit.TRUE_COLOUR]))
+                                                                  range=[kit.LINE_COLOURS[0], kit.LINE_COLOURS[2]]))
     y = alt.Y("shown:Q", title="gap (log scale)", scale=alt.Scale(type="log", domain=[GAP_FLOOR, 1]),
               axis=alt.Axis(format="~e"))
     points = alt.Chart(alt.Data(name="gaps"))
@@ -165,7 +165,7 @@ def gap_explorer(
             facet=alt.Facet("name:N", title=None, sort=names), columns=1 if stacked else 3,
         ).resolve_scale(x="independent", y="independent").properties(
             title=alt.TitleParams(text=alt.ExprRef(
-                expr="'masks the model with ' + model + ' masks applied to sentence 1, S = ' + S")))
+                expr="['masks that the model with ' + model + ' masks', 'applied to sentence 1, S = ' + S]")))
         return alt.vconcat(gap_chart, facet, spacing=20).resolve_scale(color="independent")
 
     description = (
@@ -255,15 +255,17 @@ def conventions_explorer(lengths: tuple[int, int] = (6, 3), padded: int = 6, hea
             )
             )
 
-    cells = kit.value_cells(alt.Chart(), "j", "y", "text", "attend", "key j", None, "", name="cells",
-                            width=36, height=24)
+    def cells(stacked: bool):
+        return kit.value_cells(alt.Chart(), "j", "y", "text", "attend", "key j", None, "", name="cells",
+                               width=27 if stacked else 36, height=22 if stacked else 24,
+                               font_size=9 if stacked else 11)
     title = alt.TitleParams(text=alt.ExprRef(
         expr=f"[{names}[convention] + ', shape ' + {shapes}[convention], "
              f"{meaning}[convention] + '; dark cells may attend']"))
 
     def layout(stacked: bool):
         # The transforms run before the faceting, which groups by their `panel` field.
-        return prepare(cells.facet(
+        return prepare(cells(stacked).facet(
             data=alt.Data(name="grid"),
             facet=alt.Facet("panel:N", title=None, sort=alt.EncodingSortField("r", op="min")),
             columns=1 if stacked else 2,
@@ -284,10 +286,10 @@ def conventions_explorer(lengths: tuple[int, int] = (6, 3), padded: int = 6, hea
 
 
 MEMORY_SERIES = (
-    ("scores", "float32 scores, all H heads (B, H, T, S)", "#b2182b"),
-    ("head_scores", "float32 scores, one head (B, 1, T, S)", "#ef8a62"),
-    ("attention_mask", "attention_mask, bool (B, T, S)", kit.TRUE_COLOUR),
-    ("key_mask", "key_mask, bool (B, 1, S)", "#4d9221"),
+    ("scores", "float32 scores, all H heads (B, H, T, S)", kit.LINE_COLOURS[0]),
+    ("head_scores", "float32 scores, one head (B, 1, T, S)", kit.LINE_COLOURS[1]),
+    ("attention_mask", "attention_mask, bool (B, T, S)", kit.LINE_COLOURS[2]),
+    ("key_mask", "key_mask, bool (B, 1, S)", kit.LINE_COLOURS[3]),
 )
 """The lines of :func:`memory_explorer`: the :class:`lib.cost.MaskMemory` attribute, label, colour."""
 

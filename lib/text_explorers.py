@@ -45,8 +45,8 @@ def _table(base: alt.Chart, row: str, columns: Sequence[tuple[str, str]], title:
     fields = [f for f, _ in columns]
     headings = {f: h for f, h in columns}
     label = " : ".join(f"datum.value == '{f}' ? '{h}'" for f, h in columns) + " : datum.value"
-    colour = (alt.condition(flag, alt.value(kit.HIGHLIGHT_COLOUR), alt.value(kit.INK_LIGHT))
-              if flag else alt.value(kit.INK_LIGHT))
+    # Plain text takes the theme's ink (the page's light or dark mode); flagged text is orange.
+    colour = {"condition": {"test": flag, "value": kit.HIGHLIGHT_COLOUR}} if flag else alt.Undefined
     del headings
     return (
         base.transform_fold(fields, as_=["column", "value"])
