@@ -12,7 +12,7 @@ export IPYTHONDIR            := $(CURDIR)/.ipython
 
 BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
 
-.PHONY: help setup book test test-fast test-determinism lab serve clean bench
+.PHONY: help setup book test test-fast test-determinism lab serve clean bench versions versions-check
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
 	@echo "make test   set up, build the book (strict) and run every test"
@@ -24,18 +24,22 @@ help:
 # --- set-up -----------------------------------------------------------------
 setup: $(VENV)/.installed _vendor/.stamp
 
-$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $$(grep -E '^(pip|setuptools)==' constraints.txt)
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	# tf-keras asks for `tensorflow`, not the tensorflow-cpu above: install it without dependencies
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt -c constraints.txt
 	touch $@
 
-# constraints.txt: every package resolved from requirements.txt, pinned, for Python 3.11.
-# Re-run after editing requirements.txt; pins already in constraints.txt are kept where possible.
+# constraints.txt: every package resolved from requirements.txt and requirements-nodeps.txt,
+# pinned, for Python 3.11. lock-overrides.txt keeps tf-keras's `tensorflow` requirement out.
+# Re-run after editing either file; pins already in constraints.txt are kept where possible.
 .PHONY: lock
 lock: $(VENV)/.installed
-	$(BIN)/uv pip compile requirements.txt --python-version 3.11 --output-file constraints.txt \
-	  --no-emit-package attention-masks-lib --custom-compile-command "make lock  (= uv pip compile requirements.txt --python-version 3.11)" --quiet
+	$(BIN)/uv pip compile requirements.txt requirements-nodeps.txt --override lock-overrides.txt \
+	  --python-version 3.11 --output-file constraints.txt --no-emit-package attention-masks-lib \
+	  --custom-compile-command "make lock  (= uv pip compile requirements.txt requirements-nodeps.txt --override lock-overrides.txt --python-version 3.11)" --quiet
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -65,6 +69,15 @@ test-determinism: setup $(BUILD)/.built
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not build and not browser"
+
+# --- the Keras version matrix (not part of make test; .ci/run runs versions-check after it) --
+# Throwaway environments under _build/keras-versions/ for Keras 3.7, 3.8, 3.9, 3.10 and the
+# pinned 3.15.1, each with a TensorFlow it accepts; tf-keras is probed in .venv.
+versions: setup
+	$(BIN)/python tools/keras_versions.py
+
+versions-check: setup
+	$(BIN)/python tools/keras_versions.py --check
 
 # --- reading and running ----------------------------------------------------
 lab: setup

@@ -27,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -34,7 +35,6 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 import tensorflow as tf
-from keras.layers import Add, LayerNormalization
 
 from lib.errors import MaskError
 from lib.example import seed_token_ids
@@ -80,10 +80,13 @@ class MaskTraps:
     """What the installed Keras does with masks, as measured by :func:`detect_mask_traps`."""
 
     keras_version: str
+    """The version of the Keras that was checked."""
     attention_clears_input_mask: bool
     """``MultiHeadAttention`` sets ``_keras_mask`` of the tensors passed to it to ``None``."""
     add_drops_partial_mask: bool
     """``Add()([masked, unmasked])`` has no mask."""
+    api: str = "keras"
+    """The module checked: ``keras`` (Keras 3) or ``tf_keras`` (the Keras 2 API)."""
 
     @property
     def model_leaks(self) -> bool:
@@ -103,7 +106,7 @@ class MaskTraps:
         )
         yes_no = {True: "yes", False: "no"}
         return (
-            f"keras {self.keras_version}\n"
+            f"{self.api} {self.keras_version}\n"
             f"  MultiHeadAttention clears its inputs' Keras masks: "
             f"{yes_no[self.attention_clears_input_mask]}\n"
             f"  Add drops the mask when one input has none:        "
@@ -112,24 +115,24 @@ class MaskTraps:
         )
 
 
-def detect_mask_traps() -> MaskTraps:
-    """Run the two small experiments of chapter 9 on the installed Keras.
+def detect_mask_traps(api: Any = keras) -> MaskTraps:
+    """Run the two small experiments of chapter 9 on the installed Keras (or on ``tf_keras``).
 
     >>> traps = detect_mask_traps()
     >>> traps.keras_version == keras.__version__
     True
     """
     ids = np.array([[1, 2, 0]])
-    embedded = keras.layers.Embedding(3, 4, mask_zero=True)(ids)
+    embedded = api.layers.Embedding(3, 4, mask_zero=True)(ids)
     before = keras_mask(embedded) is not None
-    keras.layers.MultiHeadAttention(num_heads=1, key_dim=2)(embedded, embedded)
+    api.layers.MultiHeadAttention(num_heads=1, key_dim=2)(embedded, embedded)
     clears = before and keras_mask(embedded) is None
 
-    masked = keras.layers.Embedding(3, 4, mask_zero=True)(ids)
+    masked = api.layers.Embedding(3, 4, mask_zero=True)(ids)
     unmasked = tf.identity(masked)            # a new tensor: no _keras_mask on it
-    added = keras.layers.Add()([masked, unmasked])
+    added = api.layers.Add()([masked, unmasked])
     drops = keras_mask(added) is None
-    return MaskTraps(keras.__version__, clears, drops)
+    return MaskTraps(api.__version__, clears, drops, api.__name__)
 
 
 def toy_source_target(length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -151,135 +154,159 @@ def _positional_encoding(length: int, depth: int) -> np.ndarray:
     return np.concatenate([np.sin(angles), np.cos(angles)], axis=-1).astype("float32")
 
 
-class PositionalEmbedding(keras.layers.Layer):
-    """``Embedding(mask_zero=True)`` scaled by sqrt(d_model) plus sinusoidal positions.
+def toy_transformer_class(api: Any = keras) -> type:
+    """The :class:`ToyTransformer` class written against ``api``: ``keras`` (Keras 3) or ``tf_keras``.
 
-    Passes the embedding's (B, S) padding mask on to its output, as the tutorial's layer does.
+    ``tf_keras`` is the Keras 2 API, what ``tf.keras`` was when the question was asked; chapter 9
+    runs the same model in both. Only the module the layers come from changes, not the code.
+
+    >>> toy_transformer_class(keras) is ToyTransformer
+    True
     """
-
-    def __init__(self, vocab_size: int, d_model: int, max_length: int = 64, **kwargs):
-        super().__init__(**kwargs)
-        self.d_model = d_model
-        self.embedding = keras.layers.Embedding(vocab_size, d_model, mask_zero=True)
-        self.positions = tf.constant(_positional_encoding(max_length, d_model))
-
-    def compute_mask(self, inputs, mask=None):
-        return self.embedding.compute_mask(inputs)
-
-    def call(self, token_ids):
-        length = tf.shape(token_ids)[1]
-        x = self.embedding(token_ids) * math.sqrt(self.d_model)
-        return x + self.positions[tf.newaxis, :length, :]
+    return _model_classes(api)[1]
 
 
-class ToyTransformer(keras.Model):
-    """Two encoder and two decoder layers, tiny sizes, fixed initial weights.
+@functools.lru_cache(maxsize=None)
+def _model_classes(api: Any) -> tuple[type, type]:
+    """``PositionalEmbedding`` and ``ToyTransformer``, built from the layers of ``api``."""
+    if not all(hasattr(api, name) for name in ("layers", "Model", "Sequential", "utils")):
+        raise MaskError.expected("api", "the keras or tf_keras module", repr(api))
 
-    ``explicit_masks=False``: every attention relies on the Keras masks carried by its
-    inputs, as in the tutorial. ``explicit_masks=True``: every attention gets an
-    ``attention_mask`` built from the token ids by :func:`explicit_attention_masks`.
+    class PositionalEmbedding(api.layers.Layer):
+        """``Embedding(mask_zero=True)`` scaled by sqrt(d_model) plus sinusoidal positions.
 
-    Construction calls ``keras.utils.set_random_seed(seed)`` and builds every weight at once,
-    so two models built with the same ``seed`` have the same weights whatever
-    ``explicit_masks`` is. After each call, :attr:`masks_seen` holds, for each name of
-    :data:`ATTENTION_NAMES`, the (B, T, S) mask that attention applied: the AND of the
-    query's and the key's Keras masks, the explicit mask and the causal mask (all True where
-    none of them was present).
-    """
+        Passes the embedding's (B, S) padding mask on to its output, as the tutorial's layer does.
+        """
 
-    def __init__(
-        self,
-        explicit_masks: bool = False,
-        vocab_size: int = VOCAB_SIZE,
-        d_model: int = 8,
-        num_heads: int = 2,
-        ff_dim: int = 16,
-        num_layers: int = 2,
-        seed: int = 0,
-        **kwargs,
-    ):
-        if not isinstance(explicit_masks, bool):
-            raise MaskError.expected("explicit_masks", "True or False", repr(explicit_masks))
-        keras.utils.set_random_seed(seed)
-        super().__init__(**kwargs)
-        self.explicit_masks = explicit_masks
-        self.num_layers = num_layers
-        self.masks_seen: dict[str, np.ndarray] = {}
+        def __init__(self, vocab_size: int, d_model: int, max_length: int = 64, **kwargs):
+            super().__init__(**kwargs)
+            self.d_model = d_model
+            self.embedding = api.layers.Embedding(vocab_size, d_model, mask_zero=True)
+            self.positions = tf.constant(_positional_encoding(max_length, d_model))
 
-        def attention() -> keras.layers.MultiHeadAttention:
-            return keras.layers.MultiHeadAttention(
-                num_heads=num_heads, key_dim=d_model // num_heads
-            )
+        def compute_mask(self, inputs, mask=None):
+            return self.embedding.compute_mask(inputs)
 
-        def feed_forward() -> keras.Sequential:
-            return keras.Sequential(
-                [keras.layers.Dense(ff_dim, activation="relu"), keras.layers.Dense(d_model)]
-            )
+        def call(self, token_ids):
+            length = tf.shape(token_ids)[1]
+            x = self.embedding(token_ids) * math.sqrt(self.d_model)
+            return x + self.positions[tf.newaxis, :length, :]
 
-        self.source_embedding = PositionalEmbedding(vocab_size, d_model)
-        self.target_embedding = PositionalEmbedding(vocab_size, d_model)
-        self.encoder = [
-            {
-                "self": attention(), "add1": Add(), "norm1": LayerNormalization(),
-                "ffn": feed_forward(), "add2": Add(), "norm2": LayerNormalization(),
-            }
-            for _ in range(num_layers)
-        ]
-        self.decoder = [
-            {
-                "causal": attention(), "add1": Add(), "norm1": LayerNormalization(),
-                "cross": attention(), "add2": Add(), "norm2": LayerNormalization(),
-                "ffn": feed_forward(), "add3": Add(), "norm3": LayerNormalization(),
-            }
-            for _ in range(num_layers)
-        ]
-        self.final = keras.layers.Dense(vocab_size)
-        # Build every weight now, right after seeding: weights created lazily at the first real
-        # call would depend on whatever drew random numbers in between.
-        self(np.array([[1]]), np.array([[1]]))
-        self.masks_seen = {}
+    class ToyTransformer(api.Model):
+        """Two encoder and two decoder layers, tiny sizes, fixed initial weights.
 
-    def _attend(self, name: str, layer, query, value, attention_mask=None, causal=False):
-        """Record the mask this attention call applies, then call it."""
-        batch, queries, keys = query.shape[0], query.shape[1], value.shape[1]
-        seen = np.ones((batch, queries, keys), dtype=bool)
-        if keras_mask(query) is not None:
-            seen &= keras_mask(query).numpy()[:, :, None]
-        if keras_mask(value) is not None:
-            seen &= keras_mask(value).numpy()[:, None, :]
-        if attention_mask is not None:
-            seen &= np.asarray(attention_mask)
-        if causal:
-            seen &= np.tril(np.ones((queries, keys), dtype=bool))[None]
-        self.masks_seen[name] = seen
-        if attention_mask is None:
-            return layer(query=query, value=value, key=value, use_causal_mask=causal)
-        return layer(query=query, value=value, key=value, attention_mask=attention_mask)
+        ``explicit_masks=False``: every attention relies on the Keras masks carried by its
+        inputs, as in the tutorial. ``explicit_masks=True``: every attention gets an
+        ``attention_mask`` built from the token ids by :func:`explicit_attention_masks`.
 
-    def call(self, source_ids, target_ids):
-        self.masks_seen = {}
-        names = iter(ATTENTION_NAMES)
-        enc_mask = dec_mask = cross_mask = None  # rely on Keras masks
-        if self.explicit_masks:
-            enc_mask, dec_mask, cross_mask = explicit_attention_masks(
-                source_ids, target_ids)
+        Construction calls ``api.utils.set_random_seed(seed)`` and builds every weight at once,
+        so two models built with the same ``seed`` have the same weights whatever
+        ``explicit_masks`` is. After each call, :attr:`masks_seen` holds, for each name of
+        :data:`ATTENTION_NAMES`, the (B, T, S) mask that attention applied: the AND of the
+        query's and the key's Keras masks, the explicit mask and the causal mask (all True where
+        none of them was present).
+        """
 
-        x = self.source_embedding(source_ids)    # the mask rides on x
-        for layer in self.encoder:
-            a = self._attend(next(names), layer["self"], x, x, enc_mask)
-            x = layer["norm1"](layer["add1"]([x, a]))
-            x = layer["norm2"](layer["add2"]([x, layer["ffn"](x)]))
-        context = x                    # used by every cross-attention
+        def __init__(
+            self,
+            explicit_masks: bool = False,
+            vocab_size: int = VOCAB_SIZE,
+            d_model: int = 8,
+            num_heads: int = 2,
+            ff_dim: int = 16,
+            num_layers: int = 2,
+            seed: int = 0,
+            **kwargs,
+        ):
+            if not isinstance(explicit_masks, bool):
+                raise MaskError.expected("explicit_masks", "True or False", repr(explicit_masks))
+            api.utils.set_random_seed(seed)
+            super().__init__(**kwargs)
+            self.explicit_masks = explicit_masks
+            self.num_layers = num_layers
+            self.masks_seen: dict[str, np.ndarray] = {}
 
-        y = self.target_embedding(target_ids)
-        causal = dec_mask is None      # the tutorial's use_causal_mask
-        for layer in self.decoder:
-            a = self._attend(next(names), layer["causal"], y, y, dec_mask, causal)
-            y = layer["norm1"](layer["add1"]([y, a]))
-            a = self._attend(next(names), layer["cross"], y, context, cross_mask)
-            y = layer["norm2"](layer["add2"]([y, a]))
-            y = layer["norm3"](layer["add3"]([y, layer["ffn"](y)]))
-        return self.final(y)
+            def attention() :
+                return api.layers.MultiHeadAttention(
+                    num_heads=num_heads, key_dim=d_model // num_heads
+                )
+
+            def feed_forward() :
+                return api.Sequential(
+                    [api.layers.Dense(ff_dim, activation="relu"), api.layers.Dense(d_model)]
+                )
+
+            self.source_embedding = PositionalEmbedding(vocab_size, d_model)
+            self.target_embedding = PositionalEmbedding(vocab_size, d_model)
+            self.encoder = [
+                {
+                    "self": attention(), "add1": api.layers.Add(), "norm1": api.layers.LayerNormalization(),
+                    "ffn": feed_forward(), "add2": api.layers.Add(), "norm2": api.layers.LayerNormalization(),
+                }
+                for _ in range(num_layers)
+            ]
+            self.decoder = [
+                {
+                    "causal": attention(), "add1": api.layers.Add(), "norm1": api.layers.LayerNormalization(),
+                    "cross": attention(), "add2": api.layers.Add(), "norm2": api.layers.LayerNormalization(),
+                    "ffn": feed_forward(), "add3": api.layers.Add(), "norm3": api.layers.LayerNormalization(),
+                }
+                for _ in range(num_layers)
+            ]
+            self.final = api.layers.Dense(vocab_size)
+            # Build every weight now, right after seeding: weights created lazily at the first real
+            # call would depend on whatever drew random numbers in between.
+            self(np.array([[1]]), np.array([[1]]))
+            self.masks_seen = {}
+
+        def _attend(self, name: str, layer, query, value, attention_mask=None, causal=False):
+            """Record the mask this attention call applies, then call it."""
+            batch, queries, keys = query.shape[0], query.shape[1], value.shape[1]
+            seen = np.ones((batch, queries, keys), dtype=bool)
+            if keras_mask(query) is not None:
+                seen &= keras_mask(query).numpy()[:, :, None]
+            if keras_mask(value) is not None:
+                seen &= keras_mask(value).numpy()[:, None, :]
+            if attention_mask is not None:
+                seen &= np.asarray(attention_mask)
+            if causal:
+                seen &= np.tril(np.ones((queries, keys), dtype=bool))[None]
+            self.masks_seen[name] = seen
+            if attention_mask is None:
+                return layer(query=query, value=value, key=value, use_causal_mask=causal)
+            return layer(query=query, value=value, key=value, attention_mask=attention_mask)
+
+        def call(self, source_ids, target_ids):
+            self.masks_seen = {}
+            names = iter(ATTENTION_NAMES)
+            enc_mask = dec_mask = cross_mask = None  # rely on Keras masks
+            if self.explicit_masks:
+                enc_mask, dec_mask, cross_mask = explicit_attention_masks(
+                    source_ids, target_ids)
+
+            x = self.source_embedding(source_ids)    # the mask rides on x
+            for layer in self.encoder:
+                a = self._attend(next(names), layer["self"], x, x, enc_mask)
+                x = layer["norm1"](layer["add1"]([x, a]))
+                x = layer["norm2"](layer["add2"]([x, layer["ffn"](x)]))
+            context = x                    # used by every cross-attention
+
+            y = self.target_embedding(target_ids)
+            causal = dec_mask is None      # the tutorial's use_causal_mask
+            for layer in self.decoder:
+                a = self._attend(next(names), layer["causal"], y, y, dec_mask, causal)
+                y = layer["norm1"](layer["add1"]([y, a]))
+                a = self._attend(next(names), layer["cross"], y, context, cross_mask)
+                y = layer["norm2"](layer["add2"]([y, a]))
+                y = layer["norm3"](layer["add3"]([y, layer["ffn"](y)]))
+            return self.final(y)
+
+    for cls in (PositionalEmbedding, ToyTransformer):
+        cls.__qualname__ = cls.__name__
+    return PositionalEmbedding, ToyTransformer
+
+
+PositionalEmbedding, ToyTransformer = _model_classes(keras)
 
 
 def explicit_attention_masks(
