@@ -37,8 +37,9 @@ import html
 import json
 import numbers
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import altair as alt
 
@@ -47,11 +48,38 @@ from lib.errors import MaskError, MaskTypeError
 from lib.plots import FALSE_COLOUR, FALSE_MARK, HIGHLIGHT_COLOUR, TRUE_COLOUR, TRUE_MARK
 
 __all__ = [
-    "CELL", "TRUE_COLOUR", "FALSE_COLOUR", "TRUE_MARK", "FALSE_MARK", "HIGHLIGHT_COLOUR",
-    "WEIGHT_SCHEME", "LINE_COLOURS", "MAX_WORDS", "Explorer", "check_int", "slider", "checkbox", "radio",
-    "text_input", "sentence_params", "words_expression", "tokens", "mask_cells", "value_cells",
-    "notes", "note", "sentence_notes", "panels", "finish", "title_lines", "token_rows", "script_json",
-    "INK_LIGHT", "INK_DARK", "js_string", "slot_fields",
+    "CELL",
+    "FALSE_COLOUR",
+    "FALSE_MARK",
+    "HIGHLIGHT_COLOUR",
+    "INK_DARK",
+    "INK_LIGHT",
+    "LINE_COLOURS",
+    "MAX_WORDS",
+    "TRUE_COLOUR",
+    "TRUE_MARK",
+    "WEIGHT_SCHEME",
+    "Explorer",
+    "check_int",
+    "checkbox",
+    "finish",
+    "js_string",
+    "mask_cells",
+    "note",
+    "notes",
+    "panels",
+    "radio",
+    "script_json",
+    "sentence_notes",
+    "sentence_params",
+    "slider",
+    "slot_fields",
+    "text_input",
+    "title_lines",
+    "token_rows",
+    "tokens",
+    "value_cells",
+    "words_expression",
 ]
 
 CELL = 20

@@ -17,7 +17,7 @@ at build time for every slider position. The pieces they are made of are in
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np

@@ -18,7 +18,7 @@ conventions of other frameworks (chapter 10) and memory (chapter 11).
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np
@@ -27,7 +27,7 @@ from lib import explorer_kit as kit
 from lib.conventions import NEG
 from lib.errors import MaskError, MaskTypeError
 
-__all__ = ["gap_explorer", "conventions_explorer", "memory_explorer", "CONVENTIONS", "MEMORY_SERIES"]
+__all__ = ["CONVENTIONS", "MEMORY_SERIES", "conventions_explorer", "gap_explorer", "memory_explorer"]
 
 MODELS = ("automatic", "explicit")
 """The two models of chapter 9: automatic Keras masks, and explicit masks built from the ids."""
@@ -247,7 +247,7 @@ def conventions_explorer(lengths: tuple[int, int] = (6, 3), padded: int = 6, hea
                 text="convention == 'hf' ? '' + datum.v : convention == 'additive' ? "
                      f"(datum.v == 0 ? '0' : {kit.js_string(NEG_TEXT)}) : convention == 'old_tf' ? "
                      "(datum.v == 0 ? '0.0' : '1.0') : (datum.v == 1 ? 'True' : 'False')",
-                panel=f"datum.flat ? 'rows: sentences b' : datum.per_head ? 'row ' + datum.r + ' = b·H + h: "
+                panel="datum.flat ? 'rows: sentences b' : datum.per_head ? 'row ' + datum.r + ' = b·H + h: "
                       "sentence ' + datum.b + ', head ' + datum.h + ' (rows: queries i)' : convention == 'sdpa' ? "
                       "'[' + datum.b + ', 0]: sentence ' + datum.b + ' (rows: queries i)' : 'sentence ' + datum.b + "
                       "' (rows: queries i)'",

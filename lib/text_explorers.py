@@ -16,7 +16,7 @@ any sentence works.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import altair as alt
 
@@ -24,7 +24,7 @@ from lib import explorer_kit as kit
 from lib.errors import MaskError, MaskTypeError
 from lib.example import SENTENCES
 
-__all__ = ["token_explorer", "padding_explorer", "embedding_mask_explorer"]
+__all__ = ["embedding_mask_explorer", "padding_explorer", "token_explorer"]
 
 NEW_SENTENCE = "This is a cat"
 """The default sentence the fitted vocabulary encodes in :func:`token_explorer` (``cat`` is unknown)."""

@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import DESKTOP, PHONE, open_page, wait_for_explorers
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
@@ -98,7 +97,7 @@ class Probe:
     def control(self, name: str):
         return self.element.locator(f'input[name="{name}"]')
 
-    def set(self, **controls) -> "Probe":
+    def set(self, **controls) -> Probe:
         for name, value in controls.items():
             inputs = self.control(name)
             assert inputs.count() >= 1, f"{self.kind}: no control named {name}"
@@ -322,7 +321,7 @@ def test_weights_explorer_shows_the_chapters_weights_in_position_order(pages, le
     from lib.padding import pad_batch
 
     # chapter 6's set-up: a seeded embedding and layer, sentence 1 = the first L words of GROWING
-    growing = "This is a very short sequence".split()
+    growing = ["This", "is", "a", "very", "short", "sequence"]
     vocab = seed_vocabulary()
     embedding = keras.layers.Embedding(10, 8, mask_zero=True,
                                        embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=0))

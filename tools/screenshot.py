@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import serve_book, launch_chromium  # noqa: E402
+from browser import launch_chromium, serve_book
 
 
 def main(argv: list[str]) -> int:
