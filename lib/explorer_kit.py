@@ -52,8 +52,6 @@ __all__ = [
     "FALSE_COLOUR",
     "FALSE_MARK",
     "HIGHLIGHT_COLOUR",
-    "INK_DARK",
-    "INK_LIGHT",
     "LINE_COLOURS",
     "MAX_WORDS",
     "TRUE_COLOUR",
@@ -94,8 +92,6 @@ LINE_COLOURS = ("#e45756", "#f58518", "#4c78a8", "#54a24b")
 MAX_WORDS = 10
 """How many words of a typed sentence the explorers use (as :mod:`lib.playground` allows)."""
 
-INK_LIGHT, INK_DARK = "#222222", "#e3e3e3"
-"""Text and axis colours on a light page and on a dark page."""
 
 _WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 """Every character ``str.split()`` splits on, so the browser splits words as Python does."""
@@ -173,28 +169,41 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
   var css = ".vega-explorer{display:block;max-width:100%;margin:.5rem 0}"
     + ".vega-explorer .explorer-chart,.vega-explorer .explorer-chart.vega-embed{display:block;max-width:100%}"
     + ".vega-explorer .explorer-notes{white-space:pre-line;color:#b35000;margin:0 0 .3rem;min-height:0}"
-    + "html[data-theme=dark] .vega-explorer .explorer-notes{color:#ffa657}"
+    + ".vega-explorer.explorer-on-dark .explorer-notes{color:#ffa657}"
     + ".vega-explorer .explorer-notes:empty{display:none}"
-    + ".vega-explorer .vega-bindings{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;margin-top:.4rem}"
+    + ".vega-explorer .vega-bindings{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;margin-bottom:.5rem}"
     + ".vega-explorer .vega-bind{max-width:100%}"
     + ".vega-explorer .vega-bind-radio{display:inline-flex;flex-wrap:wrap;gap:0 .8rem}"
     + ".vega-explorer .vega-bind-radio label{white-space:nowrap}"
     + ".vega-explorer .vega-bind-name{margin-right:.3rem}"
     + ".vega-explorer input[type=text]{width:15rem;max-width:100%}";
-  function isDark() {
-    var theme = document.documentElement.getAttribute("data-theme");
-    if (theme === "dark" || theme === "light") { return theme === "dark"; }
-    return !!(window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches);
+  function rgb(text) {
+    var parts = (text || "").match(/[\d.]+/g);
+    if (!parts || parts.length < 3 || (parts.length > 3 && +parts[3] === 0)) { return null; }
+    return parts.slice(0, 3).map(Number);
   }
-  function config(dark) {
-    var text = dark ? "INK_DARK" : "INK_LIGHT", background = dark ? "#121212" : "#ffffff";
-    var body = window.getComputedStyle ? window.getComputedStyle(document.body).backgroundColor : "";
-    if (body && body !== "rgba(0, 0, 0, 0)" && body !== "transparent") { background = body; }
+  function luminance(colour) {
+    var c = colour.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function surroundings(element) {
+    // The colours the explorer actually sits on: the page's text colour where it is, and the
+    // first opaque background behind it (a theme may put outputs on a card of their own).
+    var ink = rgb(window.getComputedStyle(element).color) || [34, 34, 34], background = null;
+    for (var node = element; node && node.nodeType === 1 && !background; node = node.parentElement) {
+      background = rgb(window.getComputedStyle(node).backgroundColor);
+    }
+    background = background || [255, 255, 255];
+    return {ink: "rgb(" + ink.join(", ") + ")", background: "rgb(" + background.join(", ") + ")",
+            dark: luminance(background) < 0.2};
+  }
+  function config(colours) {
+    var text = colours.ink;
     return {
       background: null, view: {stroke: null},
-      rect: {stroke: background},
+      rect: {stroke: colours.background},
       axis: {labelColor: text, titleColor: text, domainColor: text, tickColor: text,
-             gridColor: dark ? "#444444" : "#dddddd"},
+             gridColor: colours.dark ? "#555555" : "#dddddd"},
       legend: {labelColor: text, titleColor: text},
       title: {color: text, subtitleColor: text},
       header: {labelColor: text, titleColor: text},
@@ -243,13 +252,19 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
       (spec.params || []).forEach(function (p) { if (p.name in values) { p.value = values[p.name]; } });
       element.setAttribute("data-rendered", "false");
       if (view) { view.finalize(); view = null; }
-      return window.vegaEmbed(chart, spec, {actions: false, renderer: "svg", config: config(isDark())})
+      Array.prototype.slice.call(element.querySelectorAll(":scope > .vega-bindings"))
+        .forEach(function (node) { node.remove(); });
+      var colours = surroundings(element);
+      element.classList.toggle("explorer-on-dark", colours.dark);
+      return window.vegaEmbed(chart, spec, {actions: false, renderer: "svg", config: config(colours)})
         .then(function (result) {
           if (ticket !== pending) { return; }
           view = result.view;
           layout = which;
           element.vegaView = view;
           element.setAttribute("data-layout", which);
+          var controls = chart.querySelector(".vega-bindings");
+          if (controls) { element.insertBefore(controls, element.firstChild); }   // controls on top
           order(element, spec);
           if ((spec.params || []).some(function (p) { return p.name === "notes"; })) {
             view.addSignalListener("notes", showNotes);
@@ -295,7 +310,7 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
       document.addEventListener("DOMContentLoaded", start);
     } else { start(); }
   };
-})())""".replace("INK_DARK", INK_DARK).replace("INK_LIGHT", INK_LIGHT)
+})())"""
 
 
 # --- argument checks ----------------------------------------------------------------------------

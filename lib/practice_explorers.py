@@ -124,7 +124,7 @@ def gap_explorer(
         points.mark_point(filled=True, size=60).encode(
             x=x, y=y, color=colour, tooltip=["model:N", "S:O", alt.Tooltip("gap:Q", format=".3g")],
         ).properties(name="gaps"),
-        points.transform_filter("datum.S == S").mark_text(dx=8, align="left", fontSize=11).encode(
+        points.transform_filter("datum.S == S").mark_text(dy=-12, fontSize=11, fontWeight="bold").encode(
             x=x, y=y, text="text:N", color=colour),
     ).properties(
         title=alt.TitleParams("padding-invariance gap of sentence 1",

@@ -100,13 +100,9 @@ def token_explorer(sentences: Sequence[str] = SENTENCES, new_sentence: str = NEW
                                          "'Type a word in sentence 0 or 1 to fit a vocabulary.'"))
 
     def layout(stacked: bool):
-        tables = [sentence_table(0, "sentence 0"), sentence_table(1, "sentence 1"),
-                  sentence_table(2, "new sentence (not fitted on)")]
-        return alt.vconcat(
-            kit.panels(vocabulary, kit.panels(*tables[:2], stacked=stacked), stacked=stacked, spacing=30),
-            tables[2],
-            spacing=16,
-        )
+        tables = alt.vconcat(sentence_table(0, "sentence 0"), sentence_table(1, "sentence 1"),
+                             sentence_table(2, "new sentence (not fitted on)"), spacing=16)
+        return kit.panels(vocabulary, tables, stacked=stacked, spacing=30)
 
     description = (
         "Token id explorer. Three text boxes: the vocabulary is fitted on the words of sentences "

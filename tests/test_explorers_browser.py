@@ -547,19 +547,39 @@ def test_explorer_fits_a_phone_at_its_largest_settings(pages, kind):
     assert not overflow, f"{kind} extends past the right edge of a 390 px phone: {overflow}"
 
 
-@pytest.mark.parametrize("kind", ["broadcast", "memory", "tokens"])
-def test_explorer_text_is_light_on_a_dark_page(pages, kind):
-    probe = pages(kind, scheme="dark")
-    fills = probe.page.evaluate(
-        """el => Array.from(el.querySelectorAll('svg .role-axis-title text, svg .role-title-text text, '
-        + 'svg .role-axis-label text')).map(t => getComputedStyle(t).fill || t.getAttribute('fill'))""",
-        probe.element.element_handle())
-    assert fills, "no axis or title text found"
-    from lib.explorer_kit import INK_DARK
+def _contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    def luminance(colour):
+        c = [v / 255 for v in colour]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
 
-    expected = "rgb(%d, %d, %d)" % tuple(int(INK_DARK[i:i + 2], 16) for i in (1, 3, 5))
-    assert set(fills) <= {expected, INK_DARK}, fills
-    background = probe.page.evaluate("el => el.querySelector('svg').style.backgroundColor || "
-                                     "getComputedStyle(el.querySelector('svg')).backgroundColor",
-                                     probe.element.element_handle())
-    assert background in ("", "transparent", "rgba(0, 0, 0, 0)"), background
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+_COLOURS_JS = """el => {
+  const rgb = text => (text.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
+  let background = null;
+  for (let node = el; node && !background; node = node.parentElement) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length >= 3 && (c.length < 4 || c[3] > 0)) background = c.slice(0, 3);
+  }
+  const texts = Array.from(el.querySelectorAll('svg .role-axis-title text, svg .role-title-text text, '
+    + 'svg .role-axis-label text, svg .role-legend-label text'));
+  return {background: background || [255, 255, 255], ink: rgb(getComputedStyle(el).color).slice(0, 3),
+          fills: texts.map(t => rgb(getComputedStyle(t).fill).slice(0, 3)),
+          svg: getComputedStyle(el.querySelector('svg')).backgroundColor};
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("kind", ["broadcast", "memory", "tokens", "gap"])
+def test_explorer_text_reads_on_the_page_in_light_and_dark_mode(pages, kind, scheme):
+    """The chart's text takes the colour of the page's text around it, on a transparent
+    background, so it reads whatever the theme puts behind the output."""
+    probe = pages(kind, scheme=scheme)
+    colours = probe.page.evaluate(_COLOURS_JS, probe.element.element_handle())
+    assert colours["fills"], "no axis, title or legend text found"
+    assert {tuple(f) for f in colours["fills"]} == {tuple(colours["ink"])}, colours
+    assert _contrast(colours["ink"], colours["background"]) >= 4.5, colours
+    assert colours["svg"] in ("rgba(0, 0, 0, 0)", "transparent"), colours
