@@ -10,7 +10,8 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED        := 0
 export IPYTHONDIR            := $(CURDIR)/.ipython
 
-BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md .ipython/profile_default/ipython_kernel_config.py $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard _ext/*.py)
+BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md constraints.txt .ipython/profile_default/ipython_kernel_config.py \
+                $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard data/*) $(wildcard _ext/*.py) $(wildcard _ext/static/*)
 
 .PHONY: help setup book test test-fast test-determinism lab serve clean bench versions versions-check
 help:
@@ -50,10 +51,14 @@ _vendor/.stamp: node_modules/.package-lock.json tools/vendor.py $(VENV)/.install
 	touch $@
 
 # --- the book ---------------------------------------------------------------
-# Every notebook is executed on every build; a failing cell or any Sphinx
-# warning fails it (-W --keep-going reports them all first).
+# A failing cell or any Sphinx warning fails the build (-W --keep-going reports them all first).
+# Notebooks run in parallel (one per core, $$BOOK_JOBS to change) and are cached under a hash of
+# lib/, data/, constraints.txt and the kernel profile (_ext/execution_cache.py): a notebook runs
+# again when its code or any of those changes. Sphinx re-reads only changed pages, except after
+# a failed build: then every page is read again, so no warning hides in an unchanged page.
 $(BUILD)/.built: $(BOOK_SOURCES) $(VENV)/.installed _vendor/.stamp
-	rm -rf _build/html _build/jupyter_execute _build/.doctrees
+	@test -f $@ || rm -rf _build/.doctrees
+	@rm -f $@
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	touch $@
 

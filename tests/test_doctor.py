@@ -168,7 +168,8 @@ def test_single_attention_layer_with_automatic_masks_is_ok():
     assert report.verdict == MASKS_OK
     (row,) = report.rows
     assert row.query_keras_mask and row.key_keras_mask and not row.explicit_mask
-    assert (row.matches, row.leak, row.change) == (True, False, 0.0)
+    assert (row.matches, row.leak) == (True, False)
+    assert row.change < 1e-6   # float rounding only: 2.8e-9 was seen on a loaded CI machine
 
 
 def test_nested_blocks_with_explicit_masks_are_ok():
