@@ -38,10 +38,20 @@ def causal_explorer(
     """
     max_length = kit.check_int("max_length", max_length, 2, 24)
     params = [
-        kit.slider("length", kit.check_int("length", length, 1, max_length), 1, max_length,
-                   "padded length T = S "),
-        kit.slider("real", kit.check_int("real_length", real_length, 1, max_length), 1, max_length,
-                   "real tokens in the sentence "),
+        kit.slider(
+            "length",
+            kit.check_int("length", length, 1, max_length),
+            1,
+            max_length,
+            "padded length T = S ",
+        ),
+        kit.slider(
+            "real",
+            kit.check_int("real_length", real_length, 1, max_length),
+            1,
+            max_length,
+            "real tokens in the sentence ",
+        ),
         kit.checkbox("causal", causal, "causal mask "),
     ]
     grid = [{"i": i, "j": j} for i in range(max_length) for j in range(max_length)]
@@ -56,16 +66,48 @@ def causal_explorer(
         .transform_calculate(both="datum.future && datum.padding")
     )
     panels = [
-        kit.mask_cells(base, "j", "i", "future", "key j", "query i",
-                       alt.TitleParams(text=alt.ExprRef(
-                           expr="causal ? 'causal mask: j <= i' : 'causal off: all True'")), name="causal"),
-        kit.mask_cells(base, "j", "i", "padding", "key j", "query i", "AND padding mask", name="padding",
-                       legend=False),
-        kit.mask_cells(base, "j", "i", "both", "key j", "query i", "= attention mask (T, S)", name="mask",
-                       legend=False),
+        kit.mask_cells(
+            base,
+            "j",
+            "i",
+            "future",
+            "key j",
+            "query i",
+            alt.TitleParams(
+                text=alt.ExprRef(expr="causal ? 'causal mask: j <= i' : 'causal off: all True'")
+            ),
+            name="causal",
+        ),
+        kit.mask_cells(
+            base,
+            "j",
+            "i",
+            "padding",
+            "key j",
+            "query i",
+            "AND padding mask",
+            name="padding",
+            legend=False,
+        ),
+        kit.mask_cells(
+            base,
+            "j",
+            "i",
+            "both",
+            "key j",
+            "query i",
+            "= attention mask (T, S)",
+            name="mask",
+            legend=False,
+        ),
     ]
-    notes = kit.notes(kit.note("real > length", "'The sentence has ' + real + ' real tokens: padded length ' "
-                                                "+ length + ' cuts it to ' + length + '.'"))
+    notes = kit.notes(
+        kit.note(
+            "real > length",
+            "'The sentence has ' + real + ' real tokens: padded length ' "
+            "+ length + ' cuts it to ' + length + '.'",
+        )
+    )
     description = (
         "Interactive causal mask explorer. Two sliders set the padded length T = S and the "
         "number of real tokens of one sentence; a check box switches the causal mask on or off. "
@@ -74,8 +116,13 @@ def causal_explorer(
         "AND, the final attention mask. True cells are dark with a check mark, False cells light "
         "with a dot."
     )
-    return kit.finish(lambda stacked: kit.panels(*panels, stacked=stacked, spacing=20), params + [notes],
-                      description, "causal", datasets={"grid": grid})
+    return kit.finish(
+        lambda stacked: kit.panels(*panels, stacked=stacked, spacing=20),
+        params + [notes],
+        description,
+        "causal",
+        datasets={"grid": grid},
+    )
 
 
 def cross_explorer(
@@ -97,8 +144,12 @@ def cross_explorer(
     7
     """
     max_length = kit.check_int("max_length", max_length, 2, 24)
-    for name, value in (("target_length", target_length), ("padded_target", padded_target),
-                        ("source_length", source_length), ("padded_source", padded_source)):
+    for name, value in (
+        ("target_length", target_length),
+        ("padded_target", padded_target),
+        ("source_length", source_length),
+        ("padded_source", padded_source),
+    ):
         kit.check_int(name, value, 1, max_length)
     params = [
         kit.slider("target_real", target_length, 1, max_length, "decoder sentence: real tokens "),
@@ -115,18 +166,53 @@ def cross_explorer(
         )
         .transform_calculate(both="datum.query && datum.key")
     )
-    column = kit.mask_cells(base.transform_filter("datum.j == 0"), "c", "i", "query",
-                            "", "query i (decoder)", "query mask (T, 1)", name="query", x_axis=False)
-    row = kit.mask_cells(base.transform_filter("datum.i == 0"), "j", "c", "key",
-                         "key j (encoder)", "", "key mask (1, S)", name="key", y_axis=False,
-                         legend=False)
-    square = kit.mask_cells(base, "j", "i", "both", "key j (encoder)", "query i (decoder)",
-                            "AND: cross-attention mask (T, S)", name="mask", legend=False)
+    column = kit.mask_cells(
+        base.transform_filter("datum.j == 0"),
+        "c",
+        "i",
+        "query",
+        "",
+        "query i (decoder)",
+        "query mask (T, 1)",
+        name="query",
+        x_axis=False,
+    )
+    row = kit.mask_cells(
+        base.transform_filter("datum.i == 0"),
+        "j",
+        "c",
+        "key",
+        "key j (encoder)",
+        "",
+        "key mask (1, S)",
+        name="key",
+        y_axis=False,
+        legend=False,
+    )
+    square = kit.mask_cells(
+        base,
+        "j",
+        "i",
+        "both",
+        "key j (encoder)",
+        "query i (decoder)",
+        "AND: cross-attention mask (T, S)",
+        name="mask",
+        legend=False,
+    )
     notes = kit.notes(
-        kit.note("target_real > T", "'The decoder sentence has ' + target_real + ' real tokens: T = ' + T + "
-                                    "' cuts it to ' + T + '.'")
-        + " + " + kit.note("source_real > S", "'The encoder sentence has ' + source_real + ' real tokens: S = ' "
-                                              "+ S + ' cuts it to ' + S + '.'"))
+        kit.note(
+            "target_real > T",
+            "'The decoder sentence has ' + target_real + ' real tokens: T = ' + T + "
+            "' cuts it to ' + T + '.'",
+        )
+        + " + "
+        + kit.note(
+            "source_real > S",
+            "'The encoder sentence has ' + source_real + ' real tokens: S = ' "
+            "+ S + ' cuts it to ' + S + '.'",
+        )
+    )
 
     def layout(stacked: bool):
         if stacked:

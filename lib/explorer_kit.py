@@ -99,6 +99,7 @@ _WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspac
 
 # --- the explorer and its HTML ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Explorer:
     """A Vega-Lite explorer: a ``wide`` spec, an optional stacked ``narrow`` one, and a description.
@@ -132,9 +133,11 @@ class Explorer:
     def html(self) -> str:
         """The snippet for the built book: a container and a script calling the book's vegaEmbed."""
         return (
-            f'<div class="vega-explorer" id="{self.element_id}" data-explorer="{html.escape(self.kind)}" '
+            f'<div class="vega-explorer" id="{self.element_id}" '
+            f'data-explorer="{html.escape(self.kind)}" '
             f'role="figure" aria-label="{html.escape(self.description)}">'
-            '<p class="explorer-notes" aria-live="polite"></p><div class="explorer-chart"></div></div>\n'
+            '<p class="explorer-notes" aria-live="polite"></p>'
+            '<div class="explorer-chart"></div></div>\n'
             '<script type="text/javascript">\n'
             f"{_EMBED_JS}("
             f'"{self.element_id}", {script_json(self.wide)}, {script_json(self.narrow)}, '
@@ -143,7 +146,10 @@ class Explorer:
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = {"text/html": self.html(), "text/plain": f"<Explorer {self.kind}: {self.description}>"}
+        bundle = {
+            "text/html": self.html(),
+            "text/plain": f"<Explorer {self.kind}: {self.description}>",
+        }
         # In the book build the Vega-Lite mime type is left out: the book renders the HTML
         # snippet, and MyST-NB's strict build would fail on a mime type it cannot render.
         if not executed_in_batch():
@@ -167,11 +173,13 @@ def script_json(value: Any) -> str:
 # with one explorer), so every snippet defines it if the page has not yet.
 _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
   var css = ".vega-explorer{display:block;max-width:100%;margin:.5rem 0}"
-    + ".vega-explorer .explorer-chart,.vega-explorer .explorer-chart.vega-embed{display:block;max-width:100%}"
-    + ".vega-explorer .explorer-notes{white-space:pre-line;color:#b35000;margin:0 0 .3rem;min-height:0}"
+    + ".vega-explorer .explorer-chart,.vega-explorer .explorer-chart.vega-embed"
+    + "{display:block;max-width:100%}"
+    + ".vega-explorer .explorer-notes{white-space:pre-line;color:#b35000;margin:0 0 .3rem}"
     + ".vega-explorer.explorer-on-dark .explorer-notes{color:#ffa657}"
     + ".vega-explorer .explorer-notes:empty{display:none}"
-    + ".vega-explorer .vega-bindings{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;margin-bottom:.5rem}"
+    + ".vega-explorer .vega-bindings"
+    + "{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;margin-bottom:.5rem}"
     + ".vega-explorer .vega-bind{max-width:100%}"
     + ".vega-explorer .vega-bind-radio{display:inline-flex;flex-wrap:wrap;gap:0 .8rem}"
     + ".vega-explorer .vega-bind-radio label{white-space:nowrap}"
@@ -183,14 +191,18 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
     return parts.slice(0, 3).map(Number);
   }
   function luminance(colour) {
-    var c = colour.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    var c = colour.map(function (v) {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
     return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
   }
   function surroundings(element) {
     // The colours the explorer actually sits on: the page's text colour where it is, and the
     // first opaque background behind it (a theme may put outputs on a card of their own).
     var ink = rgb(window.getComputedStyle(element).color) || [34, 34, 34], background = null;
-    for (var node = element; node && node.nodeType === 1 && !background; node = node.parentElement) {
+    var node = element;
+    for (; node && node.nodeType === 1 && !background; node = node.parentElement) {
       background = rgb(window.getComputedStyle(node).backgroundColor);
     }
     background = background || [255, 255, 255];
@@ -212,7 +224,8 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
   }
   function order(element, spec) {
     // Controls in the order of the spec's parameters (Vega adds them in the order it binds them).
-    var names = (spec.params || []).filter(function (p) { return p.bind; }).map(function (p) { return p.name; });
+    var names = (spec.params || []).filter(function (p) { return p.bind; })
+      .map(function (p) { return p.name; });
     var box = element.querySelector(".vega-bindings");
     if (!box) { return; }
     function rank(node) {
@@ -224,9 +237,11 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
       .forEach(function (node) { box.appendChild(node); });
   }
   return function (id, wide, narrow, datasets) {
-    var element = document.getElementById(id), view = null, layout = "wide", values = {}, pending = 0;
+    var element = document.getElementById(id), view = null, layout = "wide";
+    var values = {}, pending = 0;
     var watcher = null;
-    var chart = element.querySelector(".explorer-chart"), notes = element.querySelector(".explorer-notes");
+    var chart = element.querySelector(".explorer-chart");
+    var notes = element.querySelector(".explorer-notes");
     if (!document.getElementById("vega-explorer-style")) {
       var style = document.createElement("style");
       style.id = "vega-explorer-style";
@@ -240,7 +255,8 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
     function remember() {
       if (!view) { return; }
       (wide.params || []).forEach(function (p) {
-        if (p.bind) { try { values[p.name] = view.signal(p.name); } catch (e) { /* not a signal */ } }
+        if (!p.bind) { return; }
+        try { values[p.name] = view.signal(p.name); } catch (e) { /* not a signal */ }
       });
     }
     function showNotes(name, value) { notes.textContent = (value || "").replace(/\n+$/, ""); }
@@ -249,14 +265,17 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
       remember();
       var spec = JSON.parse(JSON.stringify(which === "narrow" ? narrow : wide));
       spec.datasets = datasets;
-      (spec.params || []).forEach(function (p) { if (p.name in values) { p.value = values[p.name]; } });
+      (spec.params || []).forEach(function (p) {
+        if (p.name in values) { p.value = values[p.name]; }
+      });
       element.setAttribute("data-rendered", "false");
       if (view) { view.finalize(); view = null; }
       Array.prototype.slice.call(element.querySelectorAll(":scope > .vega-bindings"))
         .forEach(function (node) { node.remove(); });
       var colours = surroundings(element);
       element.classList.toggle("explorer-on-dark", colours.dark);
-      return window.vegaEmbed(chart, spec, {actions: false, renderer: "svg", config: config(colours)})
+      var options = {actions: false, renderer: "svg", config: config(colours)};
+      return window.vegaEmbed(chart, spec, options)
         .then(function (result) {
           if (ticket !== pending) { return; }
           view = result.view;
@@ -298,7 +317,8 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
       if (window.ResizeObserver && narrow) {
         // A control can make the wide chart larger than its column: then stack it.
         watcher = new ResizeObserver(function () {
-          if (view && layout === "wide" && element.getAttribute("data-rendered") === "true" && !fits()) {
+          var drawn = element.getAttribute("data-rendered") === "true";
+          if (view && layout === "wide" && drawn && !fits()) {
             draw("narrow");
           }
         });
@@ -315,6 +335,7 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
 
 # --- argument checks ----------------------------------------------------------------------------
 
+
 def check_int(name: str, value: Any, low: int, high: int) -> int:
     """``value`` as an int if it is a whole number from ``low`` to ``high``, else a lib error.
 
@@ -329,7 +350,9 @@ def check_int(name: str, value: Any, low: int, high: int) -> int:
     lib.errors.MaskError: `padded`: expected an int from 1 to 10, received 11.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise MaskTypeError.expected(name, f"an int from {low} to {high}", f"{type(value).__name__} {value!r}")
+        raise MaskTypeError.expected(
+            name, f"an int from {low} to {high}", f"{type(value).__name__} {value!r}"
+        )
     if not low <= value <= high:
         raise MaskError.expected(name, f"an int from {low} to {high}", repr(value))
     return int(value)
@@ -343,11 +366,13 @@ def _check_label(name: str, value: Any) -> str:
 
 # --- controls -----------------------------------------------------------------------------------
 
+
 def slider(name: str, value: int, minimum: int, maximum: int, label: str) -> alt.Parameter:
     """An integer slider from ``minimum`` to ``maximum``, starting at ``value``."""
     check_int(name, value, minimum, maximum)
     return alt.param(
-        name=name, value=value,
+        name=name,
+        value=value,
         bind=alt.binding_range(min=minimum, max=maximum, step=1, name=_check_label("label", label)),
     )
 
@@ -356,36 +381,50 @@ def checkbox(name: str, value: bool, label: str) -> alt.Parameter:
     """A check box (``True`` when ticked)."""
     if not isinstance(value, bool):
         raise MaskTypeError.expected(name, "a bool", f"{type(value).__name__} {value!r}")
-    return alt.param(name=name, value=value, bind=alt.binding_checkbox(name=_check_label("label", label)))
+    return alt.param(
+        name=name, value=value, bind=alt.binding_checkbox(name=_check_label("label", label))
+    )
 
 
-def radio(name: str, value: str, options: Sequence[str], label: str,
-          labels: Sequence[str] | None = None) -> alt.Parameter:
+def radio(
+    name: str, value: str, options: Sequence[str], label: str, labels: Sequence[str] | None = None
+) -> alt.Parameter:
     """Radio buttons over ``options`` (strings), starting at ``value``."""
     options = list(options)
     if value not in options:
         raise MaskError.expected(name, f"one of {options}", repr(value))
-    binding = alt.binding_radio(options=options, name=_check_label("label", label),
-                                **({"labels": list(labels)} if labels else {}))
+    binding = alt.binding_radio(
+        options=options,
+        name=_check_label("label", label),
+        **({"labels": list(labels)} if labels else {}),
+    )
     return alt.param(name=name, value=value, bind=binding)
 
 
-def text_input(name: str, value: str, label: str, placeholder: str = "type a sentence") -> alt.Parameter:
+def text_input(
+    name: str, value: str, label: str, placeholder: str = "type a sentence"
+) -> alt.Parameter:
     """A text box (a Vega-Lite ``input: "text"`` binding), starting with ``value``."""
     _check_label(name, value)
     return alt.param(
-        name=name, value=value,
+        name=name,
+        value=value,
         bind=alt.binding(input="text", name=_check_label("label", label), placeholder=placeholder),
     )
 
 
 # --- typed sentences ----------------------------------------------------------------------------
 
+
 def js_string(text: str) -> str:
     """A single-quoted Vega expression string literal for ``text``."""
-    return "'" + "".join(
-        c if c.isalnum() or c in " -_.,:;!?()[]{}<>=+*/|" else f"\\u{ord(c):04x}" for c in text
-    ) + "'"
+    return (
+        "'"
+        + "".join(
+            c if c.isalnum() or c in " -_.,:;!?()[]{}<>=+*/|" else f"\\u{ord(c):04x}" for c in text
+        )
+        + "'"
+    )
 
 
 def words_expression(text: str) -> str:
@@ -399,8 +438,9 @@ def words_expression(text: str) -> str:
     return f"({clean} == '' ? [] : split({clean}, ' '))"
 
 
-def sentence_params(values: Sequence[str], labels: Sequence[str] | None = None,
-                    prefix: str = "s") -> list[alt.Parameter]:
+def sentence_params(
+    values: Sequence[str], labels: Sequence[str] | None = None, prefix: str = "s"
+) -> list[alt.Parameter]:
     """Text boxes for typed sentences and, for each, two derived parameters.
 
     For sentence ``b`` (box ``{prefix}{b}``): ``{prefix}{b}_words``, its first :data:`MAX_WORDS`
@@ -411,12 +451,16 @@ def sentence_params(values: Sequence[str], labels: Sequence[str] | None = None,
         raise MaskError.expected("values", "a non-empty list of sentences", repr(values))
     labels = labels or [f"sentence {b} " for b in range(len(values))]
     if len(labels) != len(values):
-        raise MaskError.expected("labels", f"{len(values)} labels, one per sentence", f"{len(labels)}")
+        raise MaskError.expected(
+            "labels", f"{len(values)} labels, one per sentence", f"{len(labels)}"
+        )
     params = []
     for b, (value, label) in enumerate(zip(values, labels)):
         name = f"{prefix}{b}"
         params.append(text_input(name, value, label))
-        params.append(alt.param(name=f"{name}_words", expr=f"slice({words_expression(name)}, 0, {MAX_WORDS})"))
+        params.append(
+            alt.param(name=f"{name}_words", expr=f"slice({words_expression(name)}, 0, {MAX_WORDS})")
+        )
         params.append(alt.param(name=f"{name}_count", expr=f"length({words_expression(name)})"))
     everything = ", ".join(f"{prefix}{b}_words" for b in range(len(values)))
     params.append(alt.param(name=f"{prefix}_all", expr=f"[{everything}]"))
@@ -430,13 +474,21 @@ def token_rows(sentences: int, slots: int = MAX_WORDS) -> list[dict]:
     """
     check_int("sentences", sentences, 1, 8)
     check_int("slots", slots, 1, 64)
-    return ([{"b": b, "p": p, "r": "t"} for b in range(sentences) for p in range(MAX_WORDS)]
-            + [{"b": b, "p": p, "r": "s"} for b in range(sentences) for p in range(slots)])
+    return [{"b": b, "p": p, "r": "t"} for b in range(sentences) for p in range(MAX_WORDS)] + [
+        {"b": b, "p": p, "r": "s"} for b in range(sentences) for p in range(slots)
+    ]
 
 
-def tokens(chart: alt.Chart, sentences: int, fit: Sequence[int] | None = None, prefix: str = "s",
-           padded: str = f"{MAX_WORDS}", padding: str = "'post'", truncating: str = "'post'",
-           oov: bool = False) -> alt.Chart:
+def tokens(
+    chart: alt.Chart,
+    sentences: int,
+    fit: Sequence[int] | None = None,
+    prefix: str = "s",
+    padded: str = f"{MAX_WORDS}",
+    padding: str = "'post'",
+    truncating: str = "'post'",
+    oov: bool = False,
+) -> alt.Chart:
     """Transforms that turn typed sentences into words, vocabulary ids and a padded id matrix.
 
     ``chart`` must read :func:`token_rows` data. ``fit`` lists the sentences the vocabulary is
@@ -466,8 +518,7 @@ def tokens(chart: alt.Chart, sentences: int, fit: Sequence[int] | None = None, p
     words = f"{prefix}_all[datum.b]"
     in_fit = " || ".join(f"datum.b == {b}" for b in fit)
     return (
-        chart
-        .transform_calculate(words=words)
+        chart.transform_calculate(words=words)
         .transform_calculate(n="length(datum.words)", S=padded)
         .transform_calculate(kept="min(datum.n, datum.S)")
         .transform_calculate(
@@ -477,12 +528,13 @@ def tokens(chart: alt.Chart, sentences: int, fit: Sequence[int] | None = None, p
         )
         .transform_calculate(
             t="datum.r == 't' ? datum.p : "
-              "(datum.p < datum.S && datum.p >= datum.offset && datum.p < datum.offset + datum.kept"
-              " ? datum.first + datum.p - datum.offset : -1)",
+            "(datum.p < datum.S && datum.p >= datum.offset && datum.p < datum.offset + datum.kept"
+            " ? datum.first + datum.p - datum.offset : -1)",
         )
         .transform_calculate(word="datum.t >= 0 && datum.t < datum.n ? datum.words[datum.t] : null")
         .transform_calculate(
-            key="datum.word == null ? null : replace(datum.word, regexp('[\\ud800-\\udbff]', 'g'), '\\uffff$&')",
+            key="datum.word == null ? null : "
+            "replace(datum.word, regexp('[\\ud800-\\udbff]', 'g'), '\\uffff$&')",
             fits=f"datum.r == 't' && datum.word != null && ({in_fit})",
         )
         .transform_window(rank="dense_rank()", groupby=["fits"], sort=[alt.SortField("key")])
@@ -492,15 +544,20 @@ def tokens(chart: alt.Chart, sentences: int, fit: Sequence[int] | None = None, p
         .transform_calculate(known="datum.word != null && isValid(datum.label)")
         .transform_calculate(
             id="datum.word == null ? (datum.r == 's' ? 0 : null) : "
-               f"(datum.known ? datum.label : {'datum.vocabulary + 1' if oov else 'null'})",
+            f"(datum.known ? datum.label : {'datum.vocabulary + 1' if oov else 'null'})",
             raw="datum.known ? datum.label - 1 : null",
         )
         .transform_calculate(real="datum.word != null")
     )
 
 
-def slot_fields(chart: alt.Chart, prefix: str = "s", sentence: str = "datum.b",
-                positions: Sequence[str] = ("i", "j"), padded: str = "padded") -> alt.Chart:
+def slot_fields(
+    chart: alt.Chart,
+    prefix: str = "s",
+    sentence: str = "datum.b",
+    positions: Sequence[str] = ("i", "j"),
+    padded: str = "padded",
+) -> alt.Chart:
     """Fields for positions of a sentence padded at the end to ``padded`` (a Vega expression).
 
     ``sentence`` is an expression giving the sentence index. Adds ``words``, ``n`` (its
@@ -510,84 +567,157 @@ def slot_fields(chart: alt.Chart, prefix: str = "s", sentence: str = "datum.b",
     """
     chart = chart.transform_calculate(words=f"{prefix}_all[{sentence}]")
     chart = chart.transform_calculate(n="length(datum.words)").transform_calculate(
-        kept=f"min(datum.n, {padded})")
+        kept=f"min(datum.n, {padded})"
+    )
     for f in positions:
         chart = chart.transform_calculate(**{f"{f}_real": f"datum.{f} < datum.kept"})
-        chart = chart.transform_calculate(**{
-            f"{f}_label": f"datum.{f} + ' ' + (datum.{f}_real ? datum.words[datum.{f}] : '<pad>')"})
+        chart = chart.transform_calculate(
+            **{
+                f"{f}_label": f"datum.{f} + ' ' + "
+                f"(datum.{f}_real ? datum.words[datum.{f}] : '<pad>')"
+            }
+        )
     return chart
 
 
 # --- marks --------------------------------------------------------------------------------------
 
-def mask_cells(base: alt.Chart, x: str, y: str, field: str, x_title: str, y_title: str,
-               title: Any, name: str | None = None, x_sort: Any = None, y_sort: Any = None,
-               x_label_angle: int = 0, label_limit: int = 80, x_axis: bool = True,
-               y_axis: bool = True, legend: bool = True) -> alt.LayerChart:
-    """Square cells coloured by the boolean ``field``, each marked ✓ or · (readable without colour).
+
+def mask_cells(
+    base: alt.Chart,
+    x: str,
+    y: str,
+    field: str,
+    x_title: str,
+    y_title: str,
+    title: Any,
+    name: str | None = None,
+    x_sort: Any = None,
+    y_sort: Any = None,
+    x_label_angle: int = 0,
+    label_limit: int = 80,
+    x_axis: bool = True,
+    y_axis: bool = True,
+    legend: bool = True,
+) -> alt.LayerChart:
+    """Square cells coloured by the boolean ``field``, each marked ✓ or · (readable without
+    colour).
 
     ``x`` and ``y`` are ordinal fields; ``x_sort``/``y_sort`` order them (e.g. by position when
     the field is a word label); ``x_axis=False`` or ``y_axis=False`` hides an axis (the single
     column of a (T, 1) mask needs none); ``legend=False`` leaves out the "may attend" legend
-    (one per explorer is enough). ``name`` names the cells' view (its Vega mark is ``{name}_marks``),
-    so that tests can read the drawn cells from the Vega view.
+    (one per explorer is enough). ``name`` names the cells' view (its Vega mark is
+    ``{name}_marks``), so that tests can read the drawn cells from the Vega view.
     """
     colour = alt.Color(
         f"{field}:N",
         scale=alt.Scale(domain=[True, False], range=[TRUE_COLOUR, FALSE_COLOUR]),
-        legend=alt.Legend(title="may attend", labelExpr=f"datum.value ? '{TRUE_MARK} True' : '{FALSE_MARK} False'")
-        if legend else None,
+        legend=alt.Legend(
+            title="may attend", labelExpr=f"datum.value ? '{TRUE_MARK} True' : '{FALSE_MARK} False'"
+        )
+        if legend
+        else None,
     )
     encoding = dict(
-        x=alt.X(f"{x}:O", title=x_title, sort=alt.Undefined if x_sort is None else x_sort,
-                axis=alt.Axis(labelAngle=x_label_angle, labelLimit=label_limit) if x_axis else None),
-        y=alt.Y(f"{y}:O", title=y_title, sort=alt.Undefined if y_sort is None else y_sort,
-                axis=alt.Axis(labelLimit=label_limit) if y_axis else None),
+        x=alt.X(
+            f"{x}:O",
+            title=x_title,
+            sort=alt.Undefined if x_sort is None else x_sort,
+            axis=alt.Axis(labelAngle=x_label_angle, labelLimit=label_limit) if x_axis else None,
+        ),
+        y=alt.Y(
+            f"{y}:O",
+            title=y_title,
+            sort=alt.Undefined if y_sort is None else y_sort,
+            axis=alt.Axis(labelLimit=label_limit) if y_axis else None,
+        ),
     )
     cells = base.mark_rect(strokeWidth=1.5).encode(
-        color=colour, tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{field}:N")],
+        color=colour,
+        tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{field}:N")],
         **encoding,
     )
     if name:
         cells = cells.properties(name=name)
-    marks = base.mark_text(fontSize=11).encode(
-        text=alt.Text("symbol:N"),
-        color=alt.condition(f"datum.{field}", alt.value("white"), alt.value("#555555")),
-        **encoding,
-    ).transform_calculate(symbol=f"datum.{field} ? '{TRUE_MARK}' : '{FALSE_MARK}'")
-    return alt.layer(cells, marks).properties(title=title, width=alt.Step(CELL), height=alt.Step(CELL))
+    marks = (
+        base.mark_text(fontSize=11)
+        .encode(
+            text=alt.Text("symbol:N"),
+            color=alt.condition(f"datum.{field}", alt.value("white"), alt.value("#555555")),
+            **encoding,
+        )
+        .transform_calculate(symbol=f"datum.{field} ? '{TRUE_MARK}' : '{FALSE_MARK}'")
+    )
+    return alt.layer(cells, marks).properties(
+        title=title, width=alt.Step(CELL), height=alt.Step(CELL)
+    )
 
 
-def value_cells(base: alt.Chart, x: str, y: str, text: str, fill: str, x_title: str, y_title: str,
-                title: Any, name: str | None = None, x_sort: Any = None, y_sort: Any = None,
-                width: int = 30, height: int = 24, label_limit: int = 80, x_label_angle: int = 0,
-                subtext: str | None = None, font_size: int = 11) -> alt.LayerChart:
+def value_cells(
+    base: alt.Chart,
+    x: str,
+    y: str,
+    text: str,
+    fill: str,
+    x_title: str,
+    y_title: str,
+    title: Any,
+    name: str | None = None,
+    x_sort: Any = None,
+    y_sort: Any = None,
+    width: int = 30,
+    height: int = 24,
+    label_limit: int = 80,
+    x_label_angle: int = 0,
+    subtext: str | None = None,
+    font_size: int = 11,
+) -> alt.LayerChart:
     """Cells that print a value (``text``), filled dark where the boolean ``fill`` is true.
 
     Used for id matrices (dark = a real token) and masks in other conventions (dark = may
     attend). ``subtext`` prints a second, smaller line (e.g. the word of an id).
     """
     encoding = dict(
-        x=alt.X(f"{x}:O", title=x_title, sort=alt.Undefined if x_sort is None else x_sort,
-                axis=alt.Axis(labelAngle=x_label_angle, labelLimit=label_limit)),
-        y=alt.Y(f"{y}:O", title=y_title, sort=alt.Undefined if y_sort is None else y_sort,
-                axis=alt.Axis(labelLimit=label_limit)),
+        x=alt.X(
+            f"{x}:O",
+            title=x_title,
+            sort=alt.Undefined if x_sort is None else x_sort,
+            axis=alt.Axis(labelAngle=x_label_angle, labelLimit=label_limit),
+        ),
+        y=alt.Y(
+            f"{y}:O",
+            title=y_title,
+            sort=alt.Undefined if y_sort is None else y_sort,
+            axis=alt.Axis(labelLimit=label_limit),
+        ),
     )
     cells = base.mark_rect(strokeWidth=1.5).encode(
-        color=alt.Color(f"{fill}:N", scale=alt.Scale(domain=[True, False], range=[TRUE_COLOUR, FALSE_COLOUR]),
-                        legend=None),
+        color=alt.Color(
+            f"{fill}:N",
+            scale=alt.Scale(domain=[True, False], range=[TRUE_COLOUR, FALSE_COLOUR]),
+            legend=None,
+        ),
         tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{text}:N")],
         **encoding,
     )
     if name:
         cells = cells.properties(name=name)
     ink = alt.condition(f"datum.{fill}", alt.value("white"), alt.value("#333333"))
-    layers = [cells, base.mark_text(fontSize=font_size, dy=-5 if subtext else 0).encode(
-        text=alt.Text(f"{text}:N"), color=ink, **encoding)]
+    layers = [
+        cells,
+        base.mark_text(fontSize=font_size, dy=-5 if subtext else 0).encode(
+            text=alt.Text(f"{text}:N"), color=ink, **encoding
+        ),
+    ]
     if subtext:
-        layers.append(base.mark_text(fontSize=8, dy=7, limit=width - 2).encode(
-            text=alt.Text(f"{subtext}:N"), color=ink, **encoding))
-    return alt.layer(*layers).properties(title=title, width=alt.Step(width), height=alt.Step(height))
+        layers.append(
+            base.mark_text(fontSize=8, dy=7, limit=width - 2).encode(
+                text=alt.Text(f"{subtext}:N"), color=ink, **encoding
+            )
+        )
+    return alt.layer(*layers).properties(
+        title=title, width=alt.Step(width), height=alt.Step(height)
+    )
 
 
 def notes(expression: str) -> alt.Parameter:
@@ -604,9 +734,14 @@ def note(condition: str, text: str) -> str:
     return f"(({condition}) ? {text} + '\\n' : '')"
 
 
-def sentence_notes(sentences: int, prefix: str = "s", padded: str | None = None,
-                   truncating: str = "'post'", names: Sequence[str] | None = None,
-                   empty: str = "is empty: type at least one word.") -> str:
+def sentence_notes(
+    sentences: int,
+    prefix: str = "s",
+    padded: str | None = None,
+    truncating: str = "'post'",
+    names: Sequence[str] | None = None,
+    empty: str = "is empty: type at least one word.",
+) -> str:
     """The notes every typed-sentence explorer shows: empty boxes (``empty`` says what the
     explorer does with them), words beyond :data:`MAX_WORDS`, and (when ``padded`` is given)
     sentences cut to the padded length."""
@@ -615,15 +750,22 @@ def sentence_notes(sentences: int, prefix: str = "s", padded: str | None = None,
     for b, label in zip(range(sentences), names):
         count, words = f"{prefix}{b}_count", f"length({prefix}{b}_words)"
         parts.append(note(f"{count} == 0", f"'{label} ' + {js_string(empty)}"))
-        parts.append(note(f"{count} > {MAX_WORDS}",
-                          f"'{label} has ' + {count} + ' words: only the first {MAX_WORDS} are used.'"))
+        parts.append(
+            note(
+                f"{count} > {MAX_WORDS}",
+                f"'{label} has ' + {count} + ' words: only the first {MAX_WORDS} are used.'",
+            )
+        )
         if padded is not None:
-            parts.append(note(
-                f"{words} > {padded}",
-                f"'{label} has ' + {words} + ' words: padded length ' + {padded} + ' cuts ' + "
-                f"({words} - {padded}) + ' from the ' + ({truncating} == 'pre' ? 'start' : 'end') + "
-                f"' (truncating=' + {truncating} + ').'",
-            ))
+            parts.append(
+                note(
+                    f"{words} > {padded}",
+                    f"'{label} has ' + {words} + ' words: padded length ' + {padded} + ' cuts ' + "
+                    f"({words} - {padded}) + ' from the ' + "
+                    f"({truncating} == 'pre' ? 'start' : 'end') + "
+                    f"' (truncating=' + {truncating} + ').'",
+                )
+            )
     return "(" + " + ".join(parts) + ")"
 
 
@@ -635,6 +777,7 @@ def title_lines(text: str, width: int) -> alt.TitleParams:
 
 
 # --- layout -------------------------------------------------------------------------------------
+
 
 def panels(*charts: Any, stacked: bool, spacing: int = 24) -> Any:
     """Charts side by side, or one under the other when ``stacked`` (the narrow layout)."""
@@ -659,7 +802,8 @@ def finish(
     # Controls first, in the order given (Vega places them in the order of its signals),
     # then the parameters derived from them.
     params = [p for p in params if p.param.bind is not alt.Undefined] + [
-        p for p in params if p.param.bind is alt.Undefined]
+        p for p in params if p.param.bind is alt.Undefined
+    ]
 
     def spec(chart: Any) -> dict:
         chart = (
@@ -671,10 +815,15 @@ def finish(
         if legend_bottom:
             chart = chart.configure_legend(orient="bottom")
         result = chart.to_dict()
-        shared.update(result.pop("datasets", {}))   # Altair's inline data, by content hash
+        shared.update(result.pop("datasets", {}))  # Altair's inline data, by content hash
         return result
 
     shared = dict(datasets or {})
     wide = spec(layout(False))
-    return Explorer(wide=wide, description=description, kind=kind,
-                    narrow=spec(layout(True)) if narrow else None, datasets=shared)
+    return Explorer(
+        wide=wide,
+        description=description,
+        kind=kind,
+        narrow=spec(layout(True)) if narrow else None,
+        datasets=shared,
+    )

@@ -33,13 +33,18 @@ BY_J = alt.EncodingSortField(field="j", op="min")
 
 
 def _two_sentences(sentences: Sequence[str]) -> list[str]:
-    if isinstance(sentences, str) or len(sentences) != 2 or not all(isinstance(s, str) for s in sentences):
+    if (
+        isinstance(sentences, str)
+        or len(sentences) != 2
+        or not all(isinstance(s, str) for s in sentences)
+    ):
         raise MaskError.expected("sentences", "two sentences (str)", repr(sentences))
     return list(sentences)
 
 
-def mask_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 6,
-                  max_length: int = kit.MAX_WORDS) -> kit.Explorer:
+def mask_explorer(
+    sentences: Sequence[str] = SENTENCES, padded: int = 6, max_length: int = kit.MAX_WORDS
+) -> kit.Explorer:
     """Two typed sentences and a slider for the padded length S; the (B, S) padding mask, the
     (T, 1) query column ``mask[:, :, None]`` and the (1, S) key row ``mask[:, None, :]`` of each
     sentence, and their AND, the (T, S) attention mask. Introduced in chapter 4.
@@ -50,28 +55,75 @@ def mask_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 6,
     sentences = _two_sentences(sentences)
     max_length = kit.check_int("max_length", max_length, 2, kit.MAX_WORDS)
     padded = kit.check_int("padded", padded, 1, max_length)
-    params = kit.sentence_params(sentences) + [kit.slider("padded", padded, 1, max_length, "padded length S ")]
-    grid = [{"b": b, "i": i, "j": j} for b in range(2) for i in range(max_length) for j in range(max_length)]
+    params = kit.sentence_params(sentences) + [
+        kit.slider("padded", padded, 1, max_length, "padded length S ")
+    ]
+    grid = [
+        {"b": b, "i": i, "j": j}
+        for b in range(2)
+        for i in range(max_length)
+        for j in range(max_length)
+    ]
     base = (
         kit.slot_fields(alt.Chart(alt.Data(name="grid")), padded="padded")
         .transform_filter("datum.i < padded && datum.j < padded && datum.n > 0")
         .transform_calculate(both="datum.i_real && datum.j_real")
     )
-    padding = kit.mask_cells(base.transform_filter("datum.i == 0"), "j", "b", "j_real", "slot j",
-                             "sentence b", "padding mask (B, S)", name="padding")
+    padding = kit.mask_cells(
+        base.transform_filter("datum.i == 0"),
+        "j",
+        "b",
+        "j_real",
+        "slot j",
+        "sentence b",
+        "padding mask (B, S)",
+        name="padding",
+    )
     notes = kit.notes(kit.sentence_notes(2, padded="padded"))
 
     def sentence(b: int, stacked: bool):
         rows = base.transform_filter(f"datum.b == {b}")
-        column = kit.mask_cells(rows.transform_filter("datum.j == 0"), "b", "i_label", "i_real", "",
-                                "query i", f"b={b}: query column (T, 1)", name=f"query_{b}",
-                                y_sort=BY_I, x_axis=False, legend=False)
-        row = kit.mask_cells(rows.transform_filter("datum.i == 0"), "j_label", "b", "j_real", "key j", "",
-                             "key row (1, S)", name=f"key_{b}", x_sort=BY_J, x_label_angle=-45, y_axis=False,
-                             legend=False)
-        square = kit.mask_cells(rows, "j_label", "i_label", "both", "key j", "query i",
-                                "AND: attention mask (T, S)", name=f"mask_{b}", x_sort=BY_J, y_sort=BY_I,
-                                x_label_angle=-45, legend=False)
+        column = kit.mask_cells(
+            rows.transform_filter("datum.j == 0"),
+            "b",
+            "i_label",
+            "i_real",
+            "",
+            "query i",
+            f"b={b}: query column (T, 1)",
+            name=f"query_{b}",
+            y_sort=BY_I,
+            x_axis=False,
+            legend=False,
+        )
+        row = kit.mask_cells(
+            rows.transform_filter("datum.i == 0"),
+            "j_label",
+            "b",
+            "j_real",
+            "key j",
+            "",
+            "key row (1, S)",
+            name=f"key_{b}",
+            x_sort=BY_J,
+            x_label_angle=-45,
+            y_axis=False,
+            legend=False,
+        )
+        square = kit.mask_cells(
+            rows,
+            "j_label",
+            "i_label",
+            "both",
+            "key j",
+            "query i",
+            "AND: attention mask (T, S)",
+            name=f"mask_{b}",
+            x_sort=BY_J,
+            y_sort=BY_I,
+            x_label_angle=-45,
+            legend=False,
+        )
         if stacked:
             return alt.vconcat(column, row, square, spacing=12)
         return alt.hconcat(column, row, square, spacing=30)
@@ -89,8 +141,12 @@ def mask_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 6,
     return kit.finish(layout, params + [notes], description, "broadcast", datasets={"grid": grid})
 
 
-def outer_explorer(sentences: Sequence[str] = SENTENCES, sentence: int = 1, padded: int = 8,
-                   max_length: int = kit.MAX_WORDS) -> kit.Explorer:
+def outer_explorer(
+    sentences: Sequence[str] = SENTENCES,
+    sentence: int = 1,
+    padded: int = 8,
+    max_length: int = kit.MAX_WORDS,
+) -> kit.Explorer:
     """The attention mask as a multiplication table (chapter 5), for one of two typed sentences.
 
     The key mask runs along the top, the query mask down the left, and cell (i, j) of the body
@@ -111,40 +167,73 @@ def outer_explorer(sentences: Sequence[str] = SENTENCES, sentence: int = 1, padd
         kit.slot_fields(alt.Chart(alt.Data(name="table")), sentence="sentence", padded="padded")
         .transform_filter("datum.i < padded && datum.j < padded && datum.n > 0")
         .transform_calculate(
-            part="datum.i < 0 ? (datum.j < 0 ? 'corner' : 'key') : (datum.j < 0 ? 'query' : 'body')",
-            x="datum.j < 0 ? '&' : datum.j_label", y="datum.i < 0 ? '&' : datum.i_label",
+            part="datum.i < 0 ? (datum.j < 0 ? 'corner' : 'key') "
+            ": (datum.j < 0 ? 'query' : 'body')",
+            x="datum.j < 0 ? '&' : datum.j_label",
+            y="datum.i < 0 ? '&' : datum.i_label",
         )
         .transform_calculate(
             value="datum.part == 'key' ? datum.j_real : datum.part == 'query' ? datum.i_real : "
-                  "datum.i_real && datum.j_real",
+            "datum.i_real && datum.j_real",
         )
     )
     encoding = dict(
-        x=alt.X("x:O", sort=BY_J, title="key_mask: key j (S)",
-                axis=alt.Axis(orient="top", labelAngle=-45, labelLimit=80, labelAlign="left")),
+        x=alt.X(
+            "x:O",
+            sort=BY_J,
+            title="key_mask: key j (S)",
+            axis=alt.Axis(orient="top", labelAngle=-45, labelLimit=80, labelAlign="left"),
+        ),
         y=alt.Y("y:O", sort=BY_I, title="query_mask: query i (T)", axis=alt.Axis(labelLimit=80)),
     )
-    cells = base.transform_filter("datum.part != 'corner'").mark_rect(strokeWidth=1.5).encode(
-        color=alt.Color("value:N", scale=alt.Scale(domain=[True, False], range=[kit.TRUE_COLOUR, kit.FALSE_COLOUR]),
-                        legend=alt.Legend(title="may attend",
-                                          labelExpr=f"datum.value ? '{kit.TRUE_MARK} True' : '{kit.FALSE_MARK} False'")),
-        tooltip=["part:N", "y:O", "x:O", "value:N"], **encoding,
-    ).properties(name="table")
-    outline = base.transform_filter("datum.part == 'key' || datum.part == 'query'").mark_rect(
-        fill=None, stroke=kit.HIGHLIGHT_COLOUR, strokeWidth=2).encode(**encoding)
-    marks = base.transform_filter("datum.part != 'corner'").mark_text(fontSize=11).encode(
-        text=alt.Text("symbol:N"),
-        color=alt.condition("datum.value", alt.value("white"), alt.value("#555555")), **encoding,
-    ).transform_calculate(symbol=f"datum.value ? '{kit.TRUE_MARK}' : '{kit.FALSE_MARK}'")
-    corner = base.transform_filter("datum.part == 'corner'").mark_text(fontSize=18, fontWeight="bold").encode(
-        text=alt.value("&"), **encoding)
+    cells = (
+        base.transform_filter("datum.part != 'corner'")
+        .mark_rect(strokeWidth=1.5)
+        .encode(
+            color=alt.Color(
+                "value:N",
+                scale=alt.Scale(domain=[True, False], range=[kit.TRUE_COLOUR, kit.FALSE_COLOUR]),
+                legend=alt.Legend(
+                    title="may attend",
+                    labelExpr=f"datum.value ? '{kit.TRUE_MARK} True' : '{kit.FALSE_MARK} False'",
+                ),
+            ),
+            tooltip=["part:N", "y:O", "x:O", "value:N"],
+            **encoding,
+        )
+        .properties(name="table")
+    )
+    outline = (
+        base.transform_filter("datum.part == 'key' || datum.part == 'query'")
+        .mark_rect(fill=None, stroke=kit.HIGHLIGHT_COLOUR, strokeWidth=2)
+        .encode(**encoding)
+    )
+    marks = (
+        base.transform_filter("datum.part != 'corner'")
+        .mark_text(fontSize=11)
+        .encode(
+            text=alt.Text("symbol:N"),
+            color=alt.condition("datum.value", alt.value("white"), alt.value("#555555")),
+            **encoding,
+        )
+        .transform_calculate(symbol=f"datum.value ? '{kit.TRUE_MARK}' : '{kit.FALSE_MARK}'")
+    )
+    corner = (
+        base.transform_filter("datum.part == 'corner'")
+        .mark_text(fontSize=18, fontWeight="bold")
+        .encode(text=alt.value("&"), **encoding)
+    )
     title = alt.TitleParams(
-        text=alt.ExprRef(expr="'sentence ' + sentence + ': ' + min(length(s_all[sentence]), padded) "
-                              "+ ' real tokens, S = ' + padded"),
-        subtitle="cell (i, j) = query_mask[i] & key_mask[j]", orient="bottom",
+        text=alt.ExprRef(
+            expr="'sentence ' + sentence + ': ' + min(length(s_all[sentence]), padded) "
+            "+ ' real tokens, S = ' + padded"
+        ),
+        subtitle="cell (i, j) = query_mask[i] & key_mask[j]",
+        orient="bottom",
     )
     table = alt.layer(cells, outline, marks, corner).properties(
-        title=title, width=alt.Step(kit.CELL + 2), height=alt.Step(kit.CELL + 2))
+        title=title, width=alt.Step(kit.CELL + 2), height=alt.Step(kit.CELL + 2)
+    )
     notes = kit.notes(kit.sentence_notes(2, padded="padded"))
     description = (
         "Multiplication-table explorer of the attention mask. Two text boxes hold the sentences, "
@@ -153,8 +242,14 @@ def outer_explorer(sentences: Sequence[str] = SENTENCES, sentence: int = 1, padd
         "the AND of its row's query value and its column's key value: True (dark, check mark) "
         "only where both are real tokens."
     )
-    return kit.finish(lambda stacked: table, params + [notes], description, "outer",
-                      datasets={"table": grid}, narrow=False)
+    return kit.finish(
+        lambda stacked: table,
+        params + [notes],
+        description,
+        "outer",
+        datasets={"table": grid},
+        narrow=False,
+    )
 
 
 def weights_explorer(
@@ -178,8 +273,9 @@ def weights_explorer(
     {'field': 'i', 'op': 'min'}
     """
     if not isinstance(weights_by_value, Mapping) or not weights_by_value:
-        raise MaskError.expected("weights_by_value", "a mapping with at least one slider value",
-                                 repr(weights_by_value))
+        raise MaskError.expected(
+            "weights_by_value", "a mapping with at least one slider value", repr(weights_by_value)
+        )
     values = sorted(weights_by_value)
     for key in values:
         if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
@@ -191,38 +287,59 @@ def weights_explorer(
     for key in values:
         array = np.asarray(weights_by_value[key])
         if array.ndim != 3 or not np.issubdtype(array.dtype, np.number):
-            raise MaskError.expected(f"weights_by_value[{key}]", "a rank-3 (H, T, S) array of numbers",
-                                     f"shape {array.shape} and dtype {array.dtype}")
+            raise MaskError.expected(
+                f"weights_by_value[{key}]",
+                "a rank-3 (H, T, S) array of numbers",
+                f"shape {array.shape} and dtype {array.dtype}",
+            )
         array = array.astype(float)
         if not np.isfinite(array).all() or (array < 0).any() or (array > 1 + 1e-6).any():
-            raise MaskError.expected(f"weights_by_value[{key}]", "weights from 0 to 1", "values outside it")
+            raise MaskError.expected(
+                f"weights_by_value[{key}]", "weights from 0 to 1", "values outside it"
+            )
         if key not in labels_by_value:
             raise MaskError.expected("labels_by_value", f"labels for slider value {key}", "none")
         labels = list(labels_by_value[key])
         heads, queries, keys = array.shape
         if len(labels) != max(queries, keys) or queries != keys:
-            raise MaskError.expected(f"labels_by_value[{key}]", f"{queries} labels for a square (H, T, T) array",
-                                     f"{len(labels)} labels for shape {array.shape}")
+            raise MaskError.expected(
+                f"labels_by_value[{key}]",
+                f"{queries} labels for a square (H, T, T) array",
+                f"{len(labels)} labels for shape {array.shape}",
+            )
         for h in range(heads):
             for i in range(queries):
                 for j in range(keys):
                     weight = float(array[h, i, j])
-                    rows.append({
-                        "v": int(key), "head": f"head {h}", "i": i, "j": j,
-                        "query": f"{i}: {labels[i]}", "key": f"{j}: {labels[j]}",
-                        "w": round(weight, 4), "label": "0" if weight == 0 else f"{weight:.2f}",
-                    })
+                    rows.append(
+                        {
+                            "v": int(key),
+                            "head": f"head {h}",
+                            "i": i,
+                            "j": j,
+                            "query": f"{i}: {labels[i]}",
+                            "key": f"{j}: {labels[j]}",
+                            "w": round(weight, 4),
+                            "label": "0" if weight == 0 else f"{weight:.2f}",
+                        }
+                    )
     slider = kit.slider("v", chosen, values[0], values[-1], slider_label)
     base = alt.Chart(alt.Data(name="weights")).transform_filter("datum.v == v")
     encoding = dict(
         x=alt.X("key:N", title="key (S)", sort=BY_J, axis=alt.Axis(labelAngle=-45, labelLimit=80)),
         y=alt.Y("query:N", title="query (T)", sort=BY_I, axis=alt.Axis(labelLimit=80)),
     )
-    cells = base.mark_rect(strokeWidth=1).encode(
-        color=alt.Color("w:Q", title="weight", scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])),
-        tooltip=["query:N", "key:N", alt.Tooltip("w:Q", format=".4f")],
-        **encoding,
-    ).properties(name="weights")
+    cells = (
+        base.mark_rect(strokeWidth=1)
+        .encode(
+            color=alt.Color(
+                "w:Q", title="weight", scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])
+            ),
+            tooltip=["query:N", "key:N", alt.Tooltip("w:Q", format=".4f")],
+            **encoding,
+        )
+        .properties(name="weights")
+    )
     text = base.mark_text(fontSize=9).encode(
         text="label:N",
         color=alt.condition("datum.w > 0.6", alt.value("black"), alt.value("white")),
@@ -231,14 +348,19 @@ def weights_explorer(
 
     def layout(stacked: bool):
         facet = alt.Row("head:N", title=None) if stacked else alt.Column("head:N", title=None)
-        return (alt.layer(cells, text).properties(width=alt.Step(30 if stacked else 34), height=alt.Step(24))
-                .facet(**({"row": facet} if stacked else {"column": facet}))
-                .properties(title=kit.title_lines(title, 40) if stacked else title))
+        return (
+            alt.layer(cells, text)
+            .properties(width=alt.Step(30 if stacked else 34), height=alt.Step(24))
+            .facet(**({"row": facet} if stacked else {"column": facet}))
+            .properties(title=kit.title_lines(title, 40) if stacked else title)
+        )
 
     description = (
-        f"Interactive heatmaps of attention weights, one per head. A slider ({slider_label.strip()}) "
+        "Interactive heatmaps of attention weights, one per head. "
+        f"A slider ({slider_label.strip()}) "
         "chooses a precomputed case; rows are queries, columns are keys, and each cell shows "
         "its weight, exactly 0 on masked keys."
     )
-    return kit.finish(layout, [slider], description, "weights", datasets={"weights": rows},
-                      legend_bottom=True)
+    return kit.finish(
+        layout, [slider], description, "weights", datasets={"weights": rows}, legend_bottom=True
+    )

@@ -272,13 +272,17 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
     ] + derived
     notes = kit.notes(
         kit.sentence_notes(MAX_SENTENCES, empty="is empty: it is left out of the batch.")
-        + " + " + kit.note("S < longest", "'S = ' + S + ' is shorter than the longest sentence (' + longest + "
-                                          "' words): padded to ' + longest + ' instead, as padding never cuts "
-                                          "a sentence here.'")
-        + " + " + kit.note("chosen == 0", "'Sentence ' + sentence + ' is empty: type a sentence in its box, or "
-                                          "choose another.'")
-        + " + " + kit.note("!example", "'Attention weights are computed when the page is built, for the "
-                                       "example sentences only: they show again when the boxes hold them.'")
+        + " + " + kit.note(
+            "S < longest",
+            "'S = ' + S + ' is shorter than the longest sentence (' + longest + ' words): "
+            "padded to ' + longest + ' instead, as padding never cuts a sentence here.'")
+        + " + " + kit.note(
+            "chosen == 0",
+            "'Sentence ' + sentence + ' is empty: type a sentence in its box, or choose another.'")
+        + " + " + kit.note(
+            "!example",
+            "'Attention weights are computed when the page is built, for the example sentences "
+            "only: they show again when the boxes hold them.'")
     )
     batch_grid = [{"b": b, "j": j} for b in range(MAX_SENTENCES) for j in range(MAX_LENGTH)]
     grid = [{"i": i, "j": j} for i in range(MAX_LENGTH) for j in range(MAX_LENGTH)]
@@ -296,7 +300,8 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
         .transform_calculate(
             qreal="cross ? datum.i < min(datum.n + 1, T) : datum.i < datum.n",
             kreal="datum.j < datum.n",
-            qword="cross ? (datum.i == 0 ? '<start>' : (datum.i <= datum.n ? datum.words[datum.i - 1] : '<pad>'))"
+            qword="cross ? (datum.i == 0 ? '<start>' : "
+                  "(datum.i <= datum.n ? datum.words[datum.i - 1] : '<pad>'))"
                   " : (datum.i < datum.n ? datum.words[datum.i] : '<pad>')",
             kword="datum.j < datum.n ? datum.words[datum.j] : '<pad>'",
         )
@@ -306,21 +311,23 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
     )
     order_x = alt.EncodingSortField(field="j", op="min")
     order_y = alt.EncodingSortField(field="i", op="min")
-    padding = kit.mask_cells(batch, "j", "b", "real", "key position", "sentence", "padding masks (B, S)",
-                             name="padding")
+    padding = kit.mask_cells(batch, "j", "b", "real", "key position", "sentence",
+                             "padding masks (B, S)", name="padding")
     column = kit.mask_cells(base.transform_filter("datum.j == 0"), "one", "q", "qreal", "", "query",
-                            "query mask (T, 1)", name="query", y_sort=order_y, x_axis=False, legend=False)
+                            "query mask (T, 1)", name="query", y_sort=order_y, x_axis=False,
+                            legend=False)
     row = kit.mask_cells(base.transform_filter("datum.i == 0"), "k", "one", "kreal", "key", "",
-                         "key mask (1, S)", name="key", x_sort=order_x, x_label_angle=-45, y_axis=False,
-                         legend=False)
-    final = kit.mask_cells(base, "k", "q", "m", "key", "query", "attention mask (T, S)", name="mask",
-                           x_sort=order_x, y_sort=order_y, x_label_angle=-45, legend=False)
+                         "key mask (1, S)", name="key", x_sort=order_x, x_label_angle=-45,
+                         y_axis=False, legend=False)
+    final = kit.mask_cells(base, "k", "q", "m", "key", "query", "attention mask (T, S)",
+                           name="mask", x_sort=order_x, y_sort=order_y, x_label_angle=-45,
+                           legend=False)
     shown = (
         base.transform_filter("example")
-        .transform_calculate(key="sentence + '|' + head + '|' + (cross ? 1 : 0) + '|' + (causal ? 1 : 0) + "
-                                 "'|' + datum.i")
-        .transform_lookup(lookup="key", from_=alt.LookupData(data=alt.Data(name="weights"), key="k",
-                                                              fields=["ws"]))
+        .transform_calculate(key="sentence + '|' + head + '|' + (cross ? 1 : 0) + '|' + "
+                                 "(causal ? 1 : 0) + '|' + datum.i")
+        .transform_lookup(lookup="key", from_=alt.LookupData(data=alt.Data(name="weights"),
+                                                              key="k", fields=["ws"]))
         .transform_calculate(weight="datum.m ? datum.ws[datum.j] : 0")
         .transform_calculate(label="datum.weight == 0 ? '0' : format(datum.weight, '.2f')")
     )
@@ -330,7 +337,8 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
     )
     weights_chart = alt.layer(
         shown.mark_rect(strokeWidth=1).encode(
-            color=alt.Color("weight:Q", title="weight", scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])),
+            color=alt.Color("weight:Q", title="weight",
+                            scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])),
             tooltip=["q:N", "k:N", alt.Tooltip("weight:Q", format=".3f")], **weight_encoding,
         ).properties(name="weights"),
         shown.mark_text(fontSize=9).encode(
@@ -341,7 +349,8 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
 
     def layout(stacked: bool):
         if stacked:
-            return alt.vconcat(padding, alt.hconcat(column, row, spacing=16), final, weights_chart, spacing=24)
+            return alt.vconcat(padding, alt.hconcat(column, row, spacing=16), final,
+                               weights_chart, spacing=24)
         return alt.vconcat(alt.hconcat(padding, column, row, spacing=30),
                            alt.hconcat(final, weights_chart, spacing=20), spacing=30)
 

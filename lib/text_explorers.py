@@ -27,7 +27,7 @@ from lib.example import SENTENCES
 __all__ = ["embedding_mask_explorer", "padding_explorer", "token_explorer"]
 
 NEW_SENTENCE = "This is a cat"
-"""The default sentence the fitted vocabulary encodes in :func:`token_explorer` (``cat`` is unknown)."""
+"""The sentence :func:`token_explorer` encodes with the fitted vocabulary (``cat`` is unknown)."""
 
 
 def _sentences(sentences: Sequence[str], count: int) -> list[str]:
@@ -39,8 +39,15 @@ def _sentences(sentences: Sequence[str], count: int) -> list[str]:
     return list(sentences)
 
 
-def _table(base: alt.Chart, row: str, columns: Sequence[tuple[str, str]], title: str, name: str,
-           flag: str | None = None, widths: int = 66) -> alt.Chart:
+def _table(
+    base: alt.Chart,
+    row: str,
+    columns: Sequence[tuple[str, str]],
+    title: str,
+    name: str,
+    flag: str | None = None,
+    widths: int = 66,
+) -> alt.Chart:
     """A small table of text: one row per ``row`` value, one column per ``(field, heading)``."""
     fields = [f for f, _ in columns]
     headings = {f: h for f, h in columns}
@@ -52,9 +59,19 @@ def _table(base: alt.Chart, row: str, columns: Sequence[tuple[str, str]], title:
         base.transform_fold(fields, as_=["column", "value"])
         .mark_text(fontSize=12, limit=widths - 4)
         .encode(
-            x=alt.X("column:N", sort=fields, title=None,
-                    axis=alt.Axis(orient="top", labelAngle=0, labelExpr=label, ticks=False, domain=False,
-                                  labelLimit=widths)),
+            x=alt.X(
+                "column:N",
+                sort=fields,
+                title=None,
+                axis=alt.Axis(
+                    orient="top",
+                    labelAngle=0,
+                    labelExpr=label,
+                    ticks=False,
+                    domain=False,
+                    labelLimit=widths,
+                ),
+            ),
             y=alt.Y(f"{row}:O", title=None, axis=None),
             text="value:N",
             color=colour,
@@ -63,7 +80,9 @@ def _table(base: alt.Chart, row: str, columns: Sequence[tuple[str, str]], title:
     )
 
 
-def token_explorer(sentences: Sequence[str] = SENTENCES, new_sentence: str = NEW_SENTENCE) -> kit.Explorer:
+def token_explorer(
+    sentences: Sequence[str] = SENTENCES, new_sentence: str = NEW_SENTENCE
+) -> kit.Explorer:
     """Chapter 1: type two sentences to fit a vocabulary on, and a third to encode with it.
 
     Shows the vocabulary in ``LabelEncoder``'s order (code points: capitals before lower case),
@@ -79,8 +98,10 @@ def token_explorer(sentences: Sequence[str] = SENTENCES, new_sentence: str = NEW
         words.transform_filter("datum.fits")
         .transform_aggregate(groupby=["word", "raw", "id"])
         .transform_calculate(raw_text="'' + datum.raw", id_text="'' + datum.id"),
-        "raw", [("raw_text", "LabelEncoder"), ("id_text", "id (+1)"), ("word", "word")],
-        "vocabulary, sorted", "vocabulary",
+        "raw",
+        [("raw_text", "LabelEncoder"), ("id_text", "id (+1)"), ("word", "word")],
+        "vocabulary, sorted",
+        "vocabulary",
     )
     encoded = words.transform_calculate(
         raw_text="datum.known ? '' + datum.raw : 'unknown'",
@@ -90,18 +111,34 @@ def token_explorer(sentences: Sequence[str] = SENTENCES, new_sentence: str = NEW
 
     def sentence_table(b: int, title: str) -> alt.Chart:
         return _table(
-            encoded.transform_filter(f"datum.b == {b}"), "p",
-            [("position", "position"), ("word", "word"), ("raw_text", "LabelEncoder"), ("id_text", "id")],
-            title, f"tokens_{b}", flag="!datum.known",
+            encoded.transform_filter(f"datum.b == {b}"),
+            "p",
+            [
+                ("position", "position"),
+                ("word", "word"),
+                ("raw_text", "LabelEncoder"),
+                ("id_text", "id"),
+            ],
+            title,
+            f"tokens_{b}",
+            flag="!datum.known",
         )
 
-    notes = kit.notes(kit.sentence_notes(3, names=["sentence 0", "sentence 1", "the new sentence"])
-                      + " + " + kit.note("s0_count + s1_count == 0",
-                                         "'Type a word in sentence 0 or 1 to fit a vocabulary.'"))
+    notes = kit.notes(
+        kit.sentence_notes(3, names=["sentence 0", "sentence 1", "the new sentence"])
+        + " + "
+        + kit.note(
+            "s0_count + s1_count == 0", "'Type a word in sentence 0 or 1 to fit a vocabulary.'"
+        )
+    )
 
     def layout(stacked: bool):
-        tables = alt.vconcat(sentence_table(0, "sentence 0"), sentence_table(1, "sentence 1"),
-                             sentence_table(2, "new sentence (not fitted on)"), spacing=16)
+        tables = alt.vconcat(
+            sentence_table(0, "sentence 0"),
+            sentence_table(1, "sentence 1"),
+            sentence_table(2, "new sentence (not fitted on)"),
+            spacing=16,
+        )
         return kit.panels(vocabulary, tables, stacked=stacked, spacing=30)
 
     description = (
@@ -112,12 +149,23 @@ def token_explorer(sentences: Sequence[str] = SENTENCES, new_sentence: str = NEW
         "three sentences with its ids; words the vocabulary never saw are flagged unknown and "
         "get the out-of-vocabulary id."
     )
-    return kit.finish(layout, params + [notes], description, "tokens",
-                      datasets={"tokens": kit.token_rows(3)}, legend_bottom=False)
+    return kit.finish(
+        layout,
+        params + [notes],
+        description,
+        "tokens",
+        datasets={"tokens": kit.token_rows(3)},
+        legend_bottom=False,
+    )
 
 
-def padding_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 6, padding: str = "post",
-                     truncating: str = "post", max_length: int = kit.MAX_WORDS) -> kit.Explorer:
+def padding_explorer(
+    sentences: Sequence[str] = SENTENCES,
+    padded: int = 6,
+    padding: str = "post",
+    truncating: str = "post",
+    max_length: int = kit.MAX_WORDS,
+) -> kit.Explorer:
     """Chapter 2: two typed sentences padded to the length S of a slider, padding and truncating
     at the end (``"post"``) or the start (``"pre"``); the (B, S) id matrix, as
     :func:`lib.padding.pad_batch` returns it, with each id's word. The explorer says when it cuts
@@ -129,17 +177,36 @@ def padding_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 6, padd
         kit.radio("padding", padding, ["post", "pre"], "padding "),
         kit.radio("truncating", truncating, ["post", "pre"], "truncating "),
     ]
-    base = kit.tokens(alt.Chart(alt.Data(name="tokens")), 2, padded="padded", padding="padding",
-                      truncating="truncating")
-    slots = (base.transform_filter("datum.r == 's' && datum.p < datum.S && datum.n > 0")
-             .transform_calculate(shown="datum.word == null ? '<pad>' : datum.word"))
+    base = kit.tokens(
+        alt.Chart(alt.Data(name="tokens")),
+        2,
+        padded="padded",
+        padding="padding",
+        truncating="truncating",
+    )
+    slots = base.transform_filter(
+        "datum.r == 's' && datum.p < datum.S && datum.n > 0"
+    ).transform_calculate(shown="datum.word == null ? '<pad>' : datum.word")
     notes = kit.notes(kit.sentence_notes(2, padded="padded", truncating="truncating"))
 
     def layout(stacked: bool):
         ids = kit.value_cells(
-            slots, "p", "b", "id", "real", "slot j", "sentence b",
-            alt.TitleParams(text=alt.ExprRef(expr="'token ids (B, S) = (2, ' + padded + '), padding=' + padding")),
-            name="ids", width=26 if stacked else 34, height=34, subtext="shown",
+            slots,
+            "p",
+            "b",
+            "id",
+            "real",
+            "slot j",
+            "sentence b",
+            alt.TitleParams(
+                text=alt.ExprRef(
+                    expr="'token ids (B, S) = (2, ' + padded + '), padding=' + padding"
+                )
+            ),
+            name="ids",
+            width=26 if stacked else 34,
+            height=34,
+            subtext="shown",
         )
         return ids
 
@@ -149,27 +216,57 @@ def padding_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 6, padd
         "the (B, S) matrix of token ids, each cell with its word; padding cells hold id 0 and are "
         "light, real tokens dark. A note says when a sentence is cut to fit."
     )
-    return kit.finish(layout, params + [notes], description, "padding", datasets={"tokens": kit.token_rows(2)},
-                      legend_bottom=False)
+    return kit.finish(
+        layout,
+        params + [notes],
+        description,
+        "padding",
+        datasets={"tokens": kit.token_rows(2)},
+        legend_bottom=False,
+    )
 
 
-def embedding_mask_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 6,
-                            max_length: int = kit.MAX_WORDS) -> kit.Explorer:
+def embedding_mask_explorer(
+    sentences: Sequence[str] = SENTENCES, padded: int = 6, max_length: int = kit.MAX_WORDS
+) -> kit.Explorer:
     """Chapter 3: two typed sentences padded (at the end) to S; the (B, S) ids next to the (B, S)
     mask ``Embedding(mask_zero=True)`` computes from them: True exactly where the id is not 0."""
     sentences = _sentences(sentences, 2)
     max_length = kit.check_int("max_length", max_length, 2, kit.MAX_WORDS)
-    params = kit.sentence_params(sentences) + [kit.slider("padded", padded, 1, max_length, "padded length S ")]
+    params = kit.sentence_params(sentences) + [
+        kit.slider("padded", padded, 1, max_length, "padded length S ")
+    ]
     base = kit.tokens(alt.Chart(alt.Data(name="tokens")), 2, padded="padded")
-    slots = (base.transform_filter("datum.r == 's' && datum.p < datum.S && datum.n > 0")
-             .transform_calculate(shown="datum.word == null ? '<pad>' : datum.word", mask="datum.id != 0"))
+    slots = base.transform_filter(
+        "datum.r == 's' && datum.p < datum.S && datum.n > 0"
+    ).transform_calculate(shown="datum.word == null ? '<pad>' : datum.word", mask="datum.id != 0")
     notes = kit.notes(kit.sentence_notes(2, padded="padded"))
 
     def layout(stacked: bool):
-        ids = kit.value_cells(slots, "p", "b", "id", "real", "slot j", "sentence b",
-                              "token ids (B, S)", name="ids", width=28, height=34, subtext="shown")
-        mask = kit.mask_cells(slots, "p", "b", "mask", "slot j", "sentence b",
-                              "compute_mask(ids): id != 0", name="mask")
+        ids = kit.value_cells(
+            slots,
+            "p",
+            "b",
+            "id",
+            "real",
+            "slot j",
+            "sentence b",
+            "token ids (B, S)",
+            name="ids",
+            width=28,
+            height=34,
+            subtext="shown",
+        )
+        mask = kit.mask_cells(
+            slots,
+            "p",
+            "b",
+            "mask",
+            "slot j",
+            "sentence b",
+            "compute_mask(ids): id != 0",
+            name="mask",
+        )
         return kit.panels(ids, mask, stacked=stacked, spacing=30)
 
     description = (
@@ -178,5 +275,10 @@ def embedding_mask_explorer(sentences: Sequence[str] = SENTENCES, padded: int = 
         "that Embedding(mask_zero=True) computes from them, True (dark, check mark) exactly where "
         "the id is not 0."
     )
-    return kit.finish(layout, params + [notes], description, "embedding-mask",
-                      datasets={"tokens": kit.token_rows(2)})
+    return kit.finish(
+        layout,
+        params + [notes],
+        description,
+        "embedding-mask",
+        datasets={"tokens": kit.token_rows(2)},
+    )

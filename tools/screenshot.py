@@ -1,4 +1,6 @@
-"""Screenshot built pages with headless Debian Chromium: ``python tools/screenshot.py intro [chapters/01_tokens ...]``.
+"""Screenshot built pages with headless Debian Chromium.
+
+``python tools/screenshot.py intro [chapters/01_tokens ...]``
 
 Serves ``_build/html`` on 127.0.0.1, writes ``_build/screenshots/<page>.png`` (full page).
 ``--width 390`` shoots at a phone's width (844 px high), ``--dark`` in the dark colour scheme,
@@ -15,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import launch_chromium, serve_book
+from browser import launch_chromium, serve_book  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -29,16 +31,22 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     scheme = "dark" if args.dark else "light"
     with serve_book(ROOT / "_build" / "html") as base, launch_chromium() as browser:
-        context = browser.new_context(viewport={"width": args.width, "height": 844 if args.width < 600 else 900},
-                                      color_scheme=scheme)
-        context.add_init_script(f"try {{ localStorage.setItem('mode', '{scheme}'); "
-                                f"localStorage.setItem('theme', '{scheme}'); }} catch (e) {{}}")
+        context = browser.new_context(
+            viewport={"width": args.width, "height": 844 if args.width < 600 else 900},
+            color_scheme=scheme,
+        )
+        context.add_init_script(
+            f"try {{ localStorage.setItem('mode', '{scheme}'); "
+            f"localStorage.setItem('theme', '{scheme}'); }} catch (e) {{}}"
+        )
         page = context.new_page()
         for name in args.pages:
             page.goto(f"{base}/{name}.html", wait_until="networkidle")
             page.wait_for_function(
                 "() => Array.from(document.querySelectorAll('.vega-explorer'))"
-                ".every(el => el.getAttribute('data-rendered') === 'true')", timeout=20000)
+                ".every(el => el.getAttribute('data-rendered') === 'true')",
+                timeout=20000,
+            )
             stem = name.replace("/", "_") + ("-dark" if args.dark else "")
             if args.explorers:
                 explorers = page.locator(".vega-explorer")
