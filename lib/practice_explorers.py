@@ -179,7 +179,9 @@ def gap_explorer(
     points = alt.Chart(alt.Data(name="gaps"))
     x = alt.X("S:O", title="padded length S", axis=alt.Axis(labelAngle=0))
     gap_chart = alt.layer(
-        points.mark_rule(strokeDash=[4, 3], color="#888888").encode(y=alt.datum(float(tolerance))),
+        points.mark_rule(strokeDash=[4, 3], color="#888888", aria=False).encode(
+            y=alt.datum(float(tolerance))
+        ),
         points.mark_line().encode(x=x, y=y, color=colour),
         points.mark_point(filled=True, size=60)
         .encode(
