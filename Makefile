@@ -67,7 +67,7 @@ book: setup $(BUILD)/.built
 
 # --- tests ------------------------------------------------------------------
 test: setup $(BUILD)/.built
-	$(BIN)/python -m pytest -m "not determinism"
+	$(BIN)/python -m pytest
 
 test-determinism: setup $(BUILD)/.built
 	$(BIN)/python -m pytest -m determinism
@@ -98,4 +98,4 @@ clean:
 # --- benchmark (not part of make test) ----------------------------------------
 .PHONY: bench
 bench: setup $(BUILD)/.built
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -20,8 +20,8 @@ the chapters hide their output and offer a kernel-free explorer
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
-from collections import OrderedDict
 from typing import Callable
 
 import ipywidgets as widgets
@@ -46,9 +46,10 @@ class LiveFigure(widgets.VBox):
     """Controls above an ``Output`` that shows ``draw(**values)``, redrawn on every change.
 
     Each figure is rendered once to PNG and kept (with whatever ``draw`` printed) for
-    its control values, so moving a slider back to a value it has shown is instant;
-    ``draw`` must therefore depend only on the control values. ``cache_size=0`` turns
-    this off. ``redraws`` counts redraws, ``renders`` the figures actually drawn.
+    its control values in a least-recently-used cache of ``cache_size`` entries, so moving
+    a slider back to a value it has shown is instant; ``draw`` must therefore depend only on
+    the control values. ``cache_size=0`` turns this off. ``redraws`` counts redraws,
+    ``renders`` the figures actually drawn.
     """
 
     def __init__(self, draw: Callable[..., Figure | None], controls: dict[str, widgets.ValueWidget],
@@ -59,7 +60,7 @@ class LiveFigure(widgets.VBox):
         self.redraws = 0
         self.renders = 0
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple, tuple[str, bytes | None]] = OrderedDict()
+        self._render_key = functools.lru_cache(maxsize=cache_size)(self._render_uncached)
         for control in controls.values():
             control.observe(self._on_change, names="value")
         super().__init__([*controls.values(), self.output])
@@ -71,26 +72,24 @@ class LiveFigure(widgets.VBox):
 
     def render(self) -> tuple[str, bytes | None]:
         """What ``draw`` prints and its figure as PNG bytes, for the current values (cached)."""
-        values = self.values()
-        key = tuple(sorted(values.items()))
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        return self._render_key(tuple(sorted(self.values().items())))
+
+    def _render_uncached(self, key: tuple) -> tuple[str, bytes | None]:
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            figure = self.draw(**values)
+            figure = self.draw(**dict(key))
         png = None
         if figure is not None:
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", bbox_inches="tight")
+            png = self._png(figure)
             plt.close(figure)
-            png = buffer.getvalue()
         self.renders += 1
-        if self.cache_size:
-            self._cache[key] = (printed.getvalue(), png)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
         return printed.getvalue(), png
+
+    @staticmethod
+    def _png(figure: Figure) -> bytes:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
 
     def redraw(self) -> None:
         """Clear the output and show the figure for the current values.

@@ -69,7 +69,7 @@ def test_no_stylesheet_imports_from_another_host(built_html):
 
 def test_vendored_scripts_are_served_locally(built_html):
     static = built_html / "_static"
-    for relative in ("require.js", "html-manager/embed-amd.js", "mathjax/tex-chtml.js", "vega/vega-bundle.js"):
+    for relative in ("require.js", "html-manager/embed-amd.js", "vega/vega-bundle.js"):
         assert (static / relative).is_file(), f"expected _static/{relative} in the build"
     bundle = (static / "vega" / "vega-bundle.js").read_text(encoding="utf-8")
     assert bundle.lstrip().startswith("/*") and "(function () {" in bundle, "vega bundle must be wrapped"

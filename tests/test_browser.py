@@ -40,11 +40,17 @@ def test_introduction_figures_are_shown(browser, site):
     context.close()
 
 
-def test_mathjax_renders_from_the_local_copy(browser, site, built_html):
-    pages = [p for p in all_pages(built_html) if "mathjax/tex-chtml.js" in (built_html / p).read_text()]
+def test_math_is_drawn_without_mathjax(browser, site, built_html):
+    """Math is rendered to SVG at build time (_ext/page_speed.py): visible, labelled, no MathJax."""
+    pages = [p for p in all_pages(built_html) if "rendered-math" in (built_html / p).read_text()]
     if not pages:
         pytest.skip("no page uses math")
     context, page, record = open_page(browser, site, pages[0])
-    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.document", timeout=10000)
+    math = page.locator(".rendered-math svg")
+    assert math.count() >= 1
+    box = math.first.bounding_box()
+    assert box and box["width"] > 3 and box["height"] > 3, f"{pages[0]}: math not drawn ({box})"
+    assert math.first.get_attribute("aria-label"), "rendered math needs a text alternative"
+    assert page.evaluate("() => typeof window.MathJax") == "undefined", "MathJax is still loaded"
     assert not record["outside"]
     context.close()

@@ -2,8 +2,9 @@
 
 Sources are registry packages at pinned versions, copied unchanged:
 
-- ``node_modules/`` (``npm ci`` from package-lock.json): require.js, the
-  ``@jupyter-widgets/html-manager`` embed script with its assets, MathJax 3;
+- ``node_modules/`` (``npm ci`` from package-lock.json): require.js and the
+  ``@jupyter-widgets/html-manager`` embed script with its assets (MathJax is not served:
+  ``_ext/page_speed.py`` renders the math at build time);
 - the PyPI package ``vl-convert-python``: the Vega / Vega-Lite / vega-embed bundle,
   wrapped in a function scope so its top-level names cannot clash with Sphinx's scripts.
 
@@ -39,7 +40,7 @@ def vega_bundle() -> str:
 
 
 def main() -> int:
-    missing = [p for p in ("requirejs", "@jupyter-widgets/html-manager", "mathjax") if not (NODE / p).is_dir()]
+    missing = [p for p in ("requirejs", "@jupyter-widgets/html-manager") if not (NODE / p).is_dir()]
     if missing:
         print(f"vendor.py: expected npm packages {missing} in {NODE}; run `npm ci` first.", file=sys.stderr)
         return 1
@@ -52,14 +53,9 @@ def main() -> int:
         OUT / "html-manager",
         ignore=shutil.ignore_patterns("embed.js", "libembed-amd.js", "*.map", "*.d.ts", "*.txt"),
     )
-    shutil.copytree(
-        NODE / "mathjax" / "es5",
-        OUT / "mathjax",
-        ignore=shutil.ignore_patterns("*-full*.js", "sre", "node-main.js", "*.map"),
-    )
     (OUT / "vega").mkdir()
     (OUT / "vega" / "vega-bundle.js").write_text(vega_bundle(), encoding="utf-8")
-    print(f"vendor.py: wrote {OUT.relative_to(ROOT)}/ (require.js, html-manager, mathjax, vega)")
+    print(f"vendor.py: wrote {OUT.relative_to(ROOT)}/ (require.js, html-manager, vega)")
     return 0
 
 

@@ -1,0 +1,115 @@
+"""Pages that are light and quick on a phone: the load-independent half of issue 13's targets.
+
+``make test`` asserts only what does not depend on how busy the machine is: page weight,
+no MathJax or Font Awesome JavaScript, figures with their size and lazy loading, a meta
+description per page, and Lighthouse's accessibility, best-practices and SEO scores of 100
+with no render-blocking resource, no off-screen image loaded early, and a bounded total
+download on the heaviest pages. The timings (performance score, LCP, CLS) depend on the load
+and are reported by ``make bench`` on every page instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+import lighthouse
+from conftest import in_ci
+from pageweight import pages, weight
+
+pytestmark = pytest.mark.build
+
+# Every page with everything it loads, as stored. Issue 13 asks for 1.5 MB; pages with a
+# kernel-free explorer still carry the 0.9 MB Vega bundle and large PNG figures, so they weigh
+# 2.0-2.5 MB (was 4.7 MB). make bench reports the 1.5 MB target per page as met or not met;
+# this test keeps what was gained from regressing.
+MAX_PAGE_MB = 2.5
+MAX_TRANSFER_BYTES = 1.5e6  # Lighthouse's total-byte-weight (as sent, gzip-compressed)
+HEAVIEST = 2                # how many of the heaviest pages Lighthouse checks in make test
+
+
+def test_no_page_with_what_it_loads_is_heavier_than_the_limit(built_html):
+    heavy = {str(p.relative_to(built_html)): round(weight(p, built_html)[0], 2) for p in pages(built_html)}
+    over = {page: mb for page, mb in heavy.items() if mb > MAX_PAGE_MB}
+    assert not over, f"pages over {MAX_PAGE_MB} MB as stored with what they load: {over}"
+
+
+def test_no_page_loads_mathjax_or_fontawesome_js(built_html):
+    for page in pages(built_html):
+        text = page.read_text(encoding="utf-8")
+        name = page.relative_to(built_html)
+        assert "fontawesome.js" not in text, f"{name} loads the theme's Font Awesome JavaScript"
+        assert "mathjax" not in re.sub(r"(tex2jax|mathjax)_(ignore|process)", "", text).lower(), \
+            f"{name} still refers to MathJax"
+        soup = BeautifulSoup(text, "html.parser")
+        for code in soup.find_all(["pre", "code", "script"]):   # code may print a backslash
+            code.decompose()
+        assert not re.search(r"\\\(|\\\[", soup.get_text()), f"{name} shows TeX source that was not rendered"
+
+
+def test_figures_have_their_size_and_load_lazily(built_html):
+    checked = 0
+    for page in pages(built_html):
+        images = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all("img")
+        for index, image in enumerate(images):
+            name = f"{page.relative_to(built_html)} image {index}"
+            assert image.get("width") and image.get("height"), f"{name} has no width/height"
+            assert "height: auto" in (image.get("style") or ""), f"{name} can be stretched by CSS"
+            assert image.get("loading") == "lazy", f"{name}: loading={image.get('loading')}"
+            checked += 1
+    assert checked >= 10, f"expected the book's figures, found {checked} images"
+
+
+def test_every_page_has_its_own_meta_description(built_html):
+    seen = {}
+    for page in pages(built_html):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        if soup.find("meta", attrs={"http-equiv": "Refresh"}):   # index.html redirects
+            continue
+        meta = soup.find("meta", attrs={"name": "description"})
+        name = str(page.relative_to(built_html))
+        assert meta and 50 <= len(meta["content"]) <= 160, f"{name}: description {meta}"
+        seen.setdefault(meta["content"], []).append(name)
+    shared = {text: names for text, names in seen.items()
+              if len(names) > 1 and not set(names) <= {"genindex.html", "search.html", "py-modindex.html"}}
+    assert not shared, f"pages share a description: {shared}"
+
+
+@pytest.fixture(scope="module")
+def lighthouse_reports(built_html):
+    reason = lighthouse.available()
+    if reason:
+        if in_ci():
+            pytest.fail(f"Lighthouse cannot run: {reason}")
+        pytest.skip(reason)
+    heaviest = sorted(pages(built_html), key=lambda p: -weight(p, built_html)[0])[:HEAVIEST]
+    reports = {}
+    with lighthouse.serve_gzip(built_html) as base:
+        for page in heaviest:
+            name = str(page.relative_to(built_html))
+            reports[name] = lighthouse.summary(lighthouse.run(f"{base}/{name}"))
+    return reports
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_lighthouse_load_independent_audits_on_the_heaviest_pages(lighthouse_reports):
+    problems = []
+    for page, found in lighthouse_reports.items():
+        for category in ("accessibility", "best-practices", "seo"):
+            if found[category] != 100:
+                problems.append(f"{page}: {category} {found[category]}")
+        if found["failed_audits"]:
+            problems.append(f"{page}: failing audits {found['failed_audits']}")
+        if found["render_blocking"]:
+            problems.append(f"{page}: render-blocking {found['render_blocking']}")
+        if found["offscreen_images"]:
+            problems.append(f"{page}: off-screen images loaded early {found['offscreen_images']}")
+        if found["total_bytes"] > MAX_TRANSFER_BYTES:
+            problems.append(f"{page}: {found['total_bytes'] / 1e6:.2f} MB transferred")
+        if found["console_errors"]:
+            problems.append(f"{page}: console errors {found['console_errors']}")
+    assert not problems, "\n".join(problems)
