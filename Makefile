@@ -10,10 +10,10 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED        := 0
 export IPYTHONDIR            := $(CURDIR)/.ipython
 
-BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md api.md constraints.txt .ipython/profile_default/ipython_kernel_config.py \
+BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md references.md api.md constraints.txt .ipython/profile_default/ipython_kernel_config.py \
                 $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard data/*) $(wildcard _ext/*.py) $(wildcard _ext/static/*)
 
-.PHONY: help setup book test test-fast test-determinism lab serve clean bench versions versions-check
+.PHONY: help setup book test test-fast test-determinism test-archive lab serve clean bench versions versions-check
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
 	@echo "make test   set up, build the book (strict) and run every test"
@@ -67,10 +67,15 @@ book: setup $(BUILD)/.built
 
 # --- tests ------------------------------------------------------------------
 test: setup $(BUILD)/.built
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not archive"
 
 test-determinism: setup $(BUILD)/.built
 	$(BIN)/python -m pytest -m determinism
+
+# The notebook archive, unzipped into a fresh venv by its README's command; one chapter runs there.
+# A few minutes (TensorFlow installs from pip's cache), so not in make test; .ci/run calls it.
+test-archive: setup $(BUILD)/.built
+	$(BIN)/python -m pytest -m archive
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not build and not browser"

@@ -6,7 +6,7 @@ Each module owns one idea of the walk:
 - :mod:`lib.padding`: token-id lists to a (B, S) matrix
 - :mod:`lib.masks`: padding mask, expansions, self-, cross- and causal attention masks
 - :mod:`lib.plots`: one heatmap helper for every mask and weight matrix
-- :mod:`lib.example`: the running example, the question's two sentences
+- :mod:`lib.example`: the running example, the two sentences of the accepted answer
 - :mod:`lib.errors`: the one exception family, with "expected ..., received ..." messages
 
 Importing ``lib`` quiets TensorFlow's C++ start-up log (unless you set

@@ -43,12 +43,12 @@ import html
 import importlib
 import inspect
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from lib._checks import as_tensor, check_integer, check_rank, describe
 from lib.errors import MaskError, MaskTypeError
 
 __all__ = [
@@ -80,6 +80,9 @@ _ATTENTION_MODULES = ("keras.", "tf_keras.")
 
 def _check_ids(value: Any, argument: str) -> np.ndarray:
     """One (B, L) matrix of integer token ids, as NumPy."""
+    # Imported here: lib._checks imports TensorFlow, which `--help` should not wait for.
+    from lib._checks import as_tensor, check_integer, check_rank
+
     tensor = as_tensor(value, argument)
     check_integer(tensor, argument)
     check_rank(tensor, 2, argument, "(B, L) token ids")
@@ -191,7 +194,8 @@ def _one_line(err: BaseException) -> str:
     """The telling line of an exception message (Keras wraps it: "Exception encountered ...")."""
     import re
 
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
+    message = err.args[0] if isinstance(err, KeyError) and err.args else err  # no repr quotes
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(message))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("Exception encountered when calling")]
     line = lines[0] if lines else ""
@@ -483,6 +487,16 @@ def _judge_call(
     keys = _candidates(record.key_length, lengths)
     if not queries or not keys:
         return None
+    # Inputs of equal length: a Keras mask that arrived on a side tells whose padding it is.
+    received_key = record.value_mask if record.value_mask is not None else record.key_mask
+    for side, mask in (("query", record.query_mask), ("key", received_key)):
+        names = queries if side == "query" else keys
+        if mask is None or len(names) < 2:
+            continue
+        owners = [n for n in names
+                  if np.shape(mask) == named[n].shape and np.array_equal(mask, _real(named[n], pad_id))]
+        if owners:
+            names[:] = owners
     readings = []
     for query_name in queries:
         for key_name in keys:
@@ -586,8 +600,22 @@ class MaskReport:
 
     # -- text --
 
-    _COLUMNS = ("layer", "role", "inputs (q → k)", "Keras masks q/k", "explicit", "causal",
-                "mask matches", "padding leak", "change")
+    # The verdict columns come right after the layer, so that a phone shows them unscrolled.
+    _COLUMNS = ("layer", "leak", "matches", "received", "role", "q → k", "change")
+
+    @staticmethod
+    def _received(row: LayerRow) -> str:
+        """What the layer received, in a few words: ``Keras masks q, k; use_causal_mask``."""
+        sides = [side for side, present in (("q", row.query_keras_mask), ("k", row.key_keras_mask))
+                 if present]
+        parts = []
+        if sides:
+            parts.append(f"Keras mask{'s' if len(sides) > 1 else ''} {', '.join(sides)}")
+        if row.explicit_mask:
+            parts.append("attention_mask")
+        if row.causal_flag:
+            parts.append("use_causal_mask")
+        return "; ".join(parts) or "nothing"
 
     def _cells(self, row: LayerRow) -> list[str]:
         yes_no = {True: "yes", False: "no"}
@@ -595,13 +623,11 @@ class MaskReport:
         inputs = f"{row.query_input} → {row.key_input}" + (" ?" if row.unsure else "")
         return [
             name,
+            "LEAK" if row.leak else "no",
+            yes_no[row.matches],
+            self._received(row),
             row.role,
             inputs,
-            f"{yes_no[row.query_keras_mask]}/{yes_no[row.key_keras_mask]}",
-            yes_no[row.explicit_mask],
-            yes_no[row.causal_flag],
-            yes_no[row.matches],
-            "LEAK" if row.leak else "no",
             "-" if row.change is None else f"{row.change:.2g}",
         ]
 
@@ -622,8 +648,9 @@ class MaskReport:
                 text.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
                 if index == 0:
                     text.append("  ".join("-" * width for width in widths))
-        text.append(self._gap_line())
-        text.extend(f"- {line}" for line in self.diagnosis())
+        text.append(textwrap.fill(self._gap_line(), 88, subsequent_indent="  "))
+        text.extend(textwrap.fill(line, 88, initial_indent="- ", subsequent_indent="  ")
+                    for line in self.diagnosis())
         return "\n".join(text)
 
     def __repr__(self) -> str:
@@ -640,13 +667,15 @@ class MaskReport:
             cells = self._cells(row)
             tds = []
             for column, cell in zip(self._COLUMNS, cells):
-                bad = (column == "padding leak" and row.leak) or (
-                    column == "mask matches" and not row.matches)
+                bad = (column == "leak" and row.leak) or (column == "matches" and not row.matches)
                 mark = " class='doctor-bad'" if bad else ""
                 tds.append(f"<td{mark}>{esc(cell)}</td>")
             body.append("<tr>" + "".join(tds) + "</tr>")
+        # class "dataframe": the book's theme styles such tables in both colour schemes (and
+        # shows other HTML outputs as a light box in dark mode).
         table = (
-            f"<div class='doctor-scroll'><table class='doctor-table'><thead><tr>{head}</tr></thead>"
+            f"<div class='doctor-scroll' tabindex='0' role='region' "
+            f"aria-label='attention layers, verdict {esc(self.verdict)}'><table class='dataframe doctor-table'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>" if self.rows else ""
         )
         items = "".join(f"<li>{esc(line)}</li>" for line in self.diagnosis())
@@ -657,13 +686,14 @@ class MaskReport:
         )
         style = (
             "<style>.doctor-report{margin:.5em 0}.doctor-report .doctor-verdict{font-weight:bold}"
-            ".doctor-report .doctor-verdict.bad,.doctor-report td.doctor-bad{color:#c0392b}"
-            "html[data-theme=dark] .doctor-report .doctor-verdict.bad,"
-            "html[data-theme=dark] .doctor-report td.doctor-bad{color:#ff8a7a}"
+            ".doctor-report .doctor-verdict.bad,.doctor-report td.doctor-bad"
+            "{color:var(--pst-color-danger,#b3261e);font-weight:bold}"
             ".doctor-report .doctor-scroll{overflow-x:auto;max-width:100%}"
-            ".doctor-report table{border-collapse:collapse;font-size:.85em}"
-            ".doctor-report th,.doctor-report td{padding:.2em .5em;text-align:left;"
-            "border-bottom:1px solid rgba(128,128,128,.4);white-space:nowrap}</style>"
+            ".doctor-report table{border-collapse:collapse;font-size:.8em;margin:0}"
+            ".doctor-report th,.doctor-report td{padding:.2em .4em;text-align:left;"
+            "vertical-align:top;border-bottom:1px solid rgba(128,128,128,.4)}"
+            ".doctor-report td:nth-child(2),.doctor-report td:nth-child(3),"
+            ".doctor-report td:nth-child(7){white-space:nowrap}</style>"
         )
         version = f" ({esc(self.keras_version)})" if self.keras_version else ""
         return (
@@ -899,7 +929,7 @@ def plot_report(report: MaskReport, title: str = ""):
 
     if not isinstance(report, MaskReport):
         raise MaskTypeError.expected("report", "a MaskReport from check_model", type(report).__name__)
-    columns = ("mask applied", "matches the ids", "no padding leak", "output stable")
+    columns = ("mask\napplied", "matches\nthe ids", "no padding\nleak", "output\nstable")
     rows = report.rows
     fig_height = 0.45 * max(len(rows), 1) + 1.4
     fig, ax = plt.subplots(figsize=(8.0, fig_height))
@@ -1009,11 +1039,15 @@ def _run_cli(args: argparse.Namespace) -> int:
     import os
 
     sys.path.insert(0, os.getcwd())
-    for module in args.imports:
-        try:
-            importlib.import_module(module)
-        except ImportError as err:
-            raise MaskError.expected("--import", "an importable module", repr(module), str(err)) from err
+    try:
+        for module in args.imports:
+            try:
+                importlib.import_module(module)
+            except ImportError as err:
+                raise MaskError.expected(
+                    "--import", "an importable module", repr(module), str(err)) from err
+    finally:
+        sys.path.remove(os.getcwd())
     if not os.path.isfile(args.model):
         raise MaskError.expected("model", "the path of a saved .keras file", repr(args.model))
     import keras
@@ -1045,10 +1079,21 @@ def _run_cli(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: ``python -m lib.doctor MODEL.keras --length 12``; returns the exit status."""
+    """The command line: ``python -m lib.doctor MODEL.keras --length 12``; returns the exit status.
+
+    Warnings that Keras gives while loading and running the model (such as a layer that
+    "will destroy the mask") are printed once each, as one line, after the report.
+    """
+    import warnings
+
     args = _parser().parse_args(argv)
     try:
-        return _run_cli(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            status = _run_cli(args)
+        for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+            print(f"warning: {message}", file=sys.stderr)
+        return status
     except MaskError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

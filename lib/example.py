@@ -1,4 +1,5 @@
-"""The running example of the whole book: the two sentences of the original question.
+"""The running example of the whole book: the two sentences of the accepted answer to the
+Stack Overflow question (https://stackoverflow.com/questions/73835386).
 
 >>> SENTENCES
 ('This is a very long sequence', 'This is short')
@@ -14,7 +15,7 @@ from lib.padding import pad_batch
 from lib.vocab import Vocabulary
 
 SENTENCES = ("This is a very long sequence", "This is short")
-"""The question's two sentences, the long one first."""
+"""The accepted answer's two sentences, the long one first."""
 
 
 def seed_vocabulary() -> Vocabulary:

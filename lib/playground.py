@@ -47,7 +47,7 @@ EXAMPLE = (
     "a short sequence is long",
     "very short",
 )
-"""The playground's default sentences: the question's two, and two more made of the same words."""
+"""The playground's default sentences: the accepted answer's two, and two more made of its words."""
 
 
 @dataclass

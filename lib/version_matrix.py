@@ -56,9 +56,9 @@ FIELDS = (
     Field("attention_clears_input_mask", "MultiHeadAttention clears its inputs' masks", "exact"),
     Field("add_partial_mask", "Add, one input masked: output mask", "exact"),
     Field("concatenate_partial_mask", "Concatenate, one input masked: output mask", "exact"),
-    Field("path_default", "path of a plain call (dropout 0)", "exact"),
-    Field("path_with_scores", "path with return_attention_scores=True", "exact"),
-    Field("path_dropout_inference", "path with dropout=0.1, at inference", "exact"),
+    Field("path_default", "path: plain call, dropout 0", "exact"),
+    Field("path_with_scores", "path: weights returned", "exact"),
+    Field("path_dropout_inference", "path: dropout 0.1, at inference", "exact"),
     Field("masked_row_softmax_path", "fully masked row, softmax path", "exact"),
     Field("masked_row_default_call", "fully masked row, plain call", "exact"),
     Field("mask_value_softmax_path", "masked score, softmax path", "value"),
@@ -168,7 +168,7 @@ def _cell(field: Field, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if field.kind == "value":
-        return f"{value:.4g}"
+        return f"{value:.3g}"
     if field.kind == "gap":
         digits = ".2g" if value >= LEAK else ".1g"
         return f"{value:{digits}} {gap_class(value)}"
@@ -213,7 +213,8 @@ def markdown_table(matrix: Mapping[str, Any], columns: Sequence[str] | None = No
 def html_table(matrix: Mapping[str, Any], columns: Sequence[str] | None = None,
                caption: str = "") -> str:
     """The matrix as an HTML table in a horizontally scrolling box (phones), for
-    ``IPython.display.HTML``: a row per field, a column per version.
+    ``IPython.display.HTML``: a row per field, a column per version (headed "3.7.0", ...,
+    "tf-keras 2.21.0"; the caption says they are Keras versions).
 
     >>> html_table(load()).count("<tr>")     # the versions' row, TensorFlow, 12 fields
     14
@@ -221,6 +222,9 @@ def html_table(matrix: Mapping[str, Any], columns: Sequence[str] | None = None,
     from html import escape
 
     lines = _select(table_rows(matrix), columns)
+    # Short headers, so that six versions fit a page: "3.7.0", ..., "tf-keras 2.21.0".
+    lines[0] = [lines[0][0]] + [name.removeprefix("keras ").replace("tf_keras", "tf-keras")
+                                for name in lines[0][1:]]
     nowrap = 'style="white-space: nowrap; padding: 0.25em 0.5em"'
     label = 'style="padding: 0.25em 0.5em; min-width: 10em"'
     head = f'<th scope="col" {label}>{escape(lines[0][0])}</th>' + "".join(

@@ -147,3 +147,27 @@ class Broken:
         model = Short()
         model(IDS)
         return model
+
+
+def functional_encoder_decoder(k, explicit_cross_from_target: bool = False):
+    """Two named inputs, ``source`` and ``target``; one cross-attention from target to source.
+
+    With automatic masks the query carries the target's Keras mask and the value the
+    source's. ``explicit_cross_from_target=True`` drops the Keras masks (no ``mask_zero``)
+    and instead passes the target's own self-attention mask, a mask of the wrong sentence
+    side, which only works at all because source and target have the same length here.
+    """
+    k.utils.set_random_seed(0)
+    source = k.Input((None,), dtype="int32", name="source")
+    target = k.Input((None,), dtype="int32", name="target")
+    masked = not explicit_cross_from_target
+    source_x = k.layers.Embedding(VOCAB, WIDTH, mask_zero=masked)(source)
+    target_x = k.layers.Embedding(VOCAB, WIDTH, mask_zero=masked)(target)
+    attention = k.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    if explicit_cross_from_target:
+        real = k.ops.not_equal(target, 0)
+        wrong = k.ops.logical_and(real[:, :, None], real[:, None, :])
+        attended = attention(target_x, source_x, attention_mask=wrong)
+    else:
+        attended = attention(target_x, source_x)
+    return k.Model({"source": source, "target": target}, k.layers.Dense(VOCAB)(attended))

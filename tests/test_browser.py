@@ -34,7 +34,11 @@ def test_introduction_figures_are_shown(browser, site):
     for figure_id in ("fig-intro-padding-mask", "fig-intro-attention-mask"):
         image = page.locator(f"#{figure_id} img")
         assert image.count() == 1, f"{figure_id}: no image"
-        assert image.evaluate("img => img.complete && img.naturalWidth > 100"), f"{figure_id} did not load"
+        # Figures load lazily (_ext/page_speed.py): bring each into view as a reader's scroll would.
+        image.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 100", arg=image.element_handle(), timeout=15_000
+        )
         assert image.get_attribute("alt")
     assert not record["outside"]
     context.close()

@@ -20,6 +20,7 @@ from lib.doctor import (
     MaskReport,
     attention_layers,
     check_model,
+    main,
     plot_report,
     synthetic_batch,
 )
@@ -380,54 +381,108 @@ class Scale(keras.layers.Layer):
 '''
 
 
+def _doctor_here(args: list[str], capsys) -> tuple[int, str, str]:
+    """The command line run in this process (no second TensorFlow start-up): status, out, err."""
+    status = main(args)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
 @pytest.mark.slow
-def test_command_line_on_saved_models(tmp_path):
+def test_command_line_on_saved_models(tmp_path, capsys):
     dm.guide_model(keras, layers=2).save(tmp_path / "leaky.keras")
     dm.guide_model(keras, layers=1).save(tmp_path / "fine.keras")
 
+    # As a reader runs it: a new process, `python -m lib.doctor`, exit status 1 on a leak.
     leaky = _doctor(str(tmp_path / "leaky.keras"), "--length", "12", cwd=tmp_path)
     assert leaky.returncode == 1, leaky.stderr
     assert "verdict: padding leaks" in leaky.stdout and "LEAK" in leaky.stdout
-    assert "length 12" in leaky.stdout
+    assert "length 12" in leaky.stdout and "Traceback" not in leaky.stderr
 
-    fine = _doctor(str(tmp_path / "fine.keras"), "--length", "12", "--pad-id", "0", cwd=tmp_path)
-    assert fine.returncode == 0, fine.stderr
-    assert "verdict: masks ok" in fine.stdout
+    status, out, err = _doctor_here([str(tmp_path / "fine.keras"), "--length", "12",
+                                     "--pad-id", "0"], capsys)
+    assert status == 0, err
+    assert "verdict: masks ok" in out
 
 
 @pytest.mark.slow
-def test_command_line_imports_custom_layers(tmp_path):
+def test_command_line_imports_custom_layers(tmp_path, capsys, monkeypatch):
     (tmp_path / "doctor_layers.py").write_text(textwrap.dedent(LAYERS_MODULE))
-    sys.path.insert(0, str(tmp_path))
-    try:
-        import doctor_layers
-    finally:
-        sys.path.remove(str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import doctor_layers
+
     inputs = keras.Input((None,), dtype="int32")
     x = keras.layers.Embedding(dm.VOCAB, dm.WIDTH, mask_zero=True)(inputs)
     x = doctor_layers.Scale()(x)
     model = keras.Model(inputs, keras.layers.MultiHeadAttention(2, 4)(x, x))
     model.save(tmp_path / "custom.keras")
 
+    # A new process has not registered Scale: loading fails, in one line.
     without = _doctor("custom.keras", "--length", "8", cwd=tmp_path)
     assert without.returncode == 2
     assert without.stderr.startswith("error: `model`: expected a .keras file")
     assert "--import" in without.stderr
     assert "Traceback" not in without.stderr and len(without.stderr.strip().splitlines()) == 1
 
-    checked = _doctor("custom.keras", "--length", "8", "--import", "doctor_layers", cwd=tmp_path)
-    assert checked.returncode == 1, checked.stderr
-    assert "verdict: padding leaks" in checked.stdout
+    monkeypatch.chdir(tmp_path)
+    status, out, err = _doctor_here(["custom.keras", "--length", "8", "--import", "doctor_layers"],
+                                    capsys)
+    assert status == 1, err
+    assert "verdict: padding leaks" in out
+    assert any(line.startswith("warning: Layer '") and "(of type Scale)" in line
+               and "destroy the mask" in line for line in err.splitlines())
+    status, out, err = _doctor_here(["custom.keras", "--length", "8", "--import", "no_such_mod"],
+                                    capsys)
+    assert status == 2
+    assert err.startswith("error: `--import`: expected an importable module, received 'no_such_mod'")
 
 
-@pytest.mark.slow
-def test_command_line_errors_are_one_line(tmp_path):
-    missing = _doctor("nowhere.keras", "--length", "8", cwd=tmp_path)
-    assert missing.returncode == 2
-    assert missing.stderr.strip() == (
+def test_command_line_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = _doctor_here(["nowhere.keras", "--length", "8"], capsys)
+    assert status == 2 and out == ""
+    assert err.strip() == (
         "error: `model`: expected the path of a saved .keras file, received 'nowhere.keras'."
     )
-    helped = _doctor("--help", cwd=tmp_path)
-    assert helped.returncode == 0
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    helped = capsys.readouterr().out
+    assert exited.value.code == 0
     for option in ("--length", "--pad-id", "--import", "Exit status"):
-        assert option in helped.stdout
+        assert option in helped
+
+
+def test_functional_encoder_decoder_with_named_inputs_is_ok():
+    source = dm.IDS
+    target = np.array([[7, 3, 1, 4, 0], [7, 2, 0, 0, 0], [7, 5, 3, 8, 2]], dtype="int32")
+    report = check_model(dm.functional_encoder_decoder(keras), {"source": source, "target": target})
+    assert report.verdict == MASKS_OK
+    (row,) = report.rows
+    assert (row.role, row.query_input, row.key_input) == ("cross-attention", "target", "source")
+    assert row.query_keras_mask and row.key_keras_mask and row.matches
+    assert report.lengths == {"source": [6, 8, 11], "target": [5, 7, 10]}
+
+
+def test_cross_attention_given_the_targets_own_mask_leaks():
+    # Same lengths on both sides, so the wrong mask has the right shape; the check appends
+    # different amounts of padding to each input, so lengths still tell them apart.
+    source = np.array([[3, 1, 0, 0, 0], [2, 6, 5, 4, 0]], dtype="int32")
+    target = np.array([[7, 3, 1, 4, 0], [7, 2, 0, 0, 0]], dtype="int32")
+    model = dm.functional_encoder_decoder(keras, explicit_cross_from_target=True)
+    report = check_model(model, {"source": source, "target": target}, extra_lengths=())
+    (row,) = report.rows
+    assert row.unsure                  # equal lengths, no padding appended, no Keras masks
+    assert any("could not be told apart" in note for note in report.notes)
+    assert any("could not be told apart" in line for line in report.diagnosis())
+    with pytest.raises(MaskError, match="inputs with padding appended"):
+        check_model(model, {"source": source, "target": target})
+
+
+def test_keras_masks_tell_equal_length_inputs_apart():
+    source = np.array([[3, 1, 0, 0, 0], [2, 6, 5, 4, 0]], dtype="int32")
+    target = np.array([[7, 3, 1, 4, 0], [7, 2, 0, 0, 0]], dtype="int32")
+    report = check_model(dm.functional_encoder_decoder(keras), {"source": source, "target": target},
+                         extra_lengths=())
+    (row,) = report.rows
+    assert not row.unsure and (row.query_input, row.key_input) == ("target", "source")
+    assert report.verdict == MASKS_OK and report.gap is None

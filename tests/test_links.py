@@ -1,4 +1,5 @@
-"""Every internal link and anchor of the built book resolves; external links are reported, not fetched."""
+"""Every internal link and anchor of the built book resolves; external links are reported, never
+fetched; every page links the sources the references page says it uses."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
+
+from conftest import toc_files
 
 pytestmark = pytest.mark.build
 
@@ -69,3 +72,72 @@ def test_every_explorer_has_a_text_description(built_html):
             if explorer.get("role") != "figure" or len(explorer.get("aria-label", "")) < 40:
                 missing.append(f"{page.relative_to(built_html)}: #{explorer.get('id')}")
     assert not missing, "explorers without a description:\n" + "\n".join(missing)
+
+
+# --- sources: references.md says which page uses which source; each such page must link it ---
+
+NON_CHAPTERS = {"references", "pitfalls", "api"}
+"""Pages of the table of contents that are not chapters (the intro counts as a chapter here)."""
+
+
+def _article(path: Path) -> BeautifulSoup:
+    """The page's own content (not the theme's navigation, header or footer)."""
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    return soup.find("article") or soup
+
+
+def _external_links(node) -> list[str]:
+    return [a["href"] for a in node.find_all("a", href=True)
+            if urlparse(a["href"]).scheme in ("http", "https")]
+
+
+def declared_sources(built_html: Path) -> dict[str, set[str]]:
+    """{source URL: pages (relative .html paths) that the references page says use it}."""
+    page = built_html / "references.html"
+    sources: dict[str, set[str]] = {}
+    for entry in _article(page).select("div.sources li"):
+        links = _external_links(entry)
+        assert links, f"references.html: an entry without a link: {entry.get_text(' ', strip=True)[:80]}"
+        users = set()
+        for anchor in entry.find_all("a", href=True):
+            target = urldefrag(anchor["href"])[0]
+            if target and urlparse(target).scheme == "" and target.endswith(".html"):
+                users.add(str((page.parent / target).resolve().relative_to(built_html.resolve())))
+        assert users, f"references.html: {links[0]} names no page that uses it"
+        sources[links[0]] = users
+    return sources
+
+
+def test_references_page_lists_sources(built_html):
+    sources = declared_sources(built_html)
+    assert len(sources) >= 10, f"expected the references page to list the sources, found {len(sources)}"
+    assert "https://stackoverflow.com/questions/73835386" in sources
+
+
+def test_every_chapter_links_its_sources(built_html):
+    """Each page the references page names links that source itself, and every chapter has one."""
+    sources = declared_sources(built_html)
+    missing = []
+    for url, users in sorted(sources.items()):
+        for user in sorted(users):
+            if url not in _external_links(_article(built_html / user)):
+                missing.append(f"{user} does not link {url}")
+    chapters = {f"{name}.html" for name in toc_files() if name not in NON_CHAPTERS}
+    using = set().union(*sources.values())
+    missing += [f"{chapter} is named as the user of no source" for chapter in sorted(chapters - using)]
+    assert not missing, "sources not linked where they are used:\n" + "\n".join(missing)
+
+
+def test_every_link_to_the_outside_is_a_listed_source(built_html):
+    """No chapter links an outside page that the references page does not list."""
+    listed = set()
+    for entry in _article(built_html / "references.html").select("div.sources li"):
+        listed.update(_external_links(entry))
+    unlisted = []
+    for name in toc_files():
+        if name in NON_CHAPTERS:
+            continue
+        for url in _external_links(_article(built_html / f"{name}.html")):
+            if url not in listed:
+                unlisted.append(f"{name}.html: {url}")
+    assert not unlisted, "links to sources the references page does not list:\n" + "\n".join(unlisted)

@@ -1,6 +1,6 @@
 """Screenshot built pages with headless Debian Chromium.
 
-``python tools/screenshot.py intro [chapters/01_tokens ...]``
+``python tools/screenshot.py [--width 390] [--dark] [--explorers] intro [chapters/01_tokens ...]``
 
 Serves ``_build/html`` on 127.0.0.1, writes ``_build/screenshots/<page>.png`` (full page).
 ``--width 390`` shoots at a phone's width (844 px high), ``--dark`` in the dark colour scheme,
@@ -57,7 +57,8 @@ def main(argv: list[str]) -> int:
                     explorer.screenshot(path=str(target))
                     print(target)
                 continue
-            target = out / f"{stem}.png"
+            suffix = "" if args.width == 1300 else f"-{args.width}"
+            target = out / f"{stem}{suffix}.png"
             page.screenshot(path=str(target), full_page=True)
             print(target)
     return 0
