@@ -516,6 +516,39 @@ def test_playground_explorer_draws_lib_playground(pages, boxes, S, T, causal, cr
         assert f"sentence {typed.index('')} is empty: it is left out of the batch." in notes
 
 
+# --- a typed label cannot break the page ---------------------------------------------------------
+
+HOSTILE = '</script><script>window.pwned = 1</script> & <!-- "x"'
+
+
+def test_a_label_with_a_closing_script_tag_draws_as_text_in_the_page(browser, site, built_html):
+    """Chapter 4's page with its explorer built for a sentence that holds ``</script>``: the
+    embedded spec is escaped, so the page keeps working, runs no injected script, and draws the
+    words as labels. (Without the escaping in lib.explorer_kit.script_json this fails: the script
+    ends early and the explorer never draws.)"""
+    import re
+
+    from lib.explorers import mask_explorer
+
+    page_path = PAGES["broadcast"]
+    built = (built_html / page_path).read_text(encoding="utf-8")
+    snippet = re.compile(r'<div class="vega-explorer".*?</script>', re.S)
+    assert len(snippet.findall(built)) == 1
+    hostile = snippet.sub(lambda _: mask_explorer(sentences=(HOSTILE, "b")).html().rstrip(), built)
+    context, page, visit = open_page(browser, site, "index.html")
+    page.route(f"{site}/{page_path}", lambda route: route.fulfill(body=hostile, content_type="text/html"))
+    page.goto(f"{site}/{page_path}", wait_until="networkidle")
+    wait_for_explorers(page)
+    probe = Probe(page, "broadcast")
+    assert not visit.errors, visit.errors
+    assert page.evaluate("() => window.pwned") is None, "a script in the label ran"
+    assert probe.control("s0").input_value() == HOSTILE
+    labels = [d["j_label"] for d in sorted(probe.data("mask_0"), key=lambda d: d["j"]) if d["i"] == 0]
+    assert labels == [f"{j} {w}" for j, w in enumerate(HOSTILE.split())]
+    assert page.locator("h2#summary, section#summary h2").count() == 1, "the page after the explorer is gone"
+    context.close()
+
+
 # --- every explorer on a phone, and on a dark page -----------------------------------------------
 
 LARGEST = {
