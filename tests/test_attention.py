@@ -252,26 +252,3 @@ def test_reference_needs_the_default_configuration():
     message = r"`layer`: expected the default configuration .*received use_gate=True"
     with pytest.raises(MaskError, match=message):
         reference_multihead_attention(gated, X)
-
-
-# --- lib.explorers.in_position_order, added for chapter 6's explorer -------------------------------
-
-def test_in_position_order_sorts_both_axes_by_position_and_leaves_the_original():
-    from lib.explorers import in_position_order, weights_explorer
-
-    explorer = weights_explorer({1: np.ones((2, 3, 3)), 3: np.ones((2, 3, 3))},
-                                {1: ["a", "<pad>", "<pad>"], 3: ["a", "b", "c"]}, "length")
-    ordered = in_position_order(explorer)
-    for layer in ordered.spec["spec"]["layer"]:
-        assert layer["encoding"]["x"]["sort"] == {"field": "j", "op": "min"}
-        assert layer["encoding"]["y"]["sort"] == {"field": "i", "op": "min"}
-    assert all(layer["encoding"]["y"]["sort"] is None for layer in explorer.spec["spec"]["layer"])
-    assert ordered.element_id != explorer.element_id
-
-
-def test_in_position_order_rejects_other_explorers():
-    from lib.explorers import in_position_order, mask_explorer
-
-    message = r"`explorer`: expected an explorer made by weights_explorer .*received a spec with"
-    with pytest.raises(MaskError, match=message):
-        in_position_order(mask_explorer(max_length=4))

@@ -1,8 +1,8 @@
 """Causal and cross-attention masks (chapters 7 and 8): lib.masks against Keras's MultiHeadAttention.
 
 Covers ``causal_mask``, ``combine`` and ``cross_attention_mask`` (values, shapes, every error
-path), the Keras facts the two chapters assert, and the kernel-free explorers of
-``lib.causal_explorers``.
+path) and the Keras facts the two chapters assert. (Their kernel-free explorers are tested in
+tests/test_explorer_kit.py and, in Chromium, tests/test_explorers_browser.py.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 import tensorflow as tf
 
 from lib.attention import attention_layer
-from lib.causal_explorers import causal_explorer, cross_explorer
 from lib.errors import MaskError, MaskTypeError
 from lib.example import seed_token_ids, seed_vocabulary
 from lib.masks import (
@@ -339,42 +338,3 @@ def test_decoder_self_mask_lets_a_longer_target_attend_to_source_padding():
     expected = np.zeros((6, 6), dtype=bool)
     expected[:5, 3:5] = True
     assert (leak[1] == expected).all() and not leak[0].any()
-
-
-# --- explorers ----------------------------------------------------------------------------
-
-
-def test_causal_explorer_spec():
-    explorer = causal_explorer(max_length=7, length=5, real_length=2, causal=False)
-    params = {p["name"]: p for p in explorer.spec["params"]}
-    assert params["length"]["value"] == 5 and params["real"]["value"] == 2
-    assert params["causal"]["value"] is False and params["causal"]["bind"]["input"] == "checkbox"
-    assert params["length"]["bind"]["max"] == 7
-    assert len(explorer.spec["data"]["values"]) == 7 * 7
-    assert "vegaEmbed" in explorer.html() and explorer.element_id in explorer.html()
-    assert "rows are queries and columns are keys" in explorer.description
-
-
-def test_cross_explorer_spec():
-    explorer = cross_explorer(max_length=9, target_length=4, padded_target=5, source_length=3,
-                              padded_source=6)
-    params = {p["name"]: p["value"] for p in explorer.spec["params"]}
-    assert params == {"target_real": 4, "T": 5, "source_real": 3, "S": 6}
-    assert "rows are decoder queries" in explorer.description
-
-
-@pytest.mark.parametrize("maker", [causal_explorer, cross_explorer])
-@pytest.mark.parametrize("max_length", [1, 25, 3.0, True])
-def test_explorers_reject_bad_max_length(maker, max_length):
-    with pytest.raises(MaskError, match=rf"`max_length`: expected an int from 2 to 24, received {max_length!r}\."):
-        maker(max_length=max_length)
-
-
-def test_causal_explorer_rejects_length_above_max():
-    with pytest.raises(MaskError, match=r"`length`: expected an int from 1 to 6, received 7\."):
-        causal_explorer(max_length=6, length=7)
-
-
-def test_cross_explorer_rejects_zero_length():
-    with pytest.raises(MaskError, match=r"`padded_source`: expected an int from 1 to 10, received 0\."):
-        cross_explorer(padded_source=0)

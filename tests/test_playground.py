@@ -50,13 +50,17 @@ def test_precomputed_weights_match_live_ones_at_smaller_lengths(play):
         np.testing.assert_allclose(cut, small.weights, atol=1e-5)
 
 
-def test_explorer_has_the_controls_and_all_precomputed_cases(play):
+def test_explorer_carries_all_precomputed_weights(play):
+    """What it draws from them is checked in Chromium (tests/test_explorers_browser.py)."""
     explorer = playground_explorer(EXAMPLE)
-    names = {p["name"] for p in explorer.spec["params"]}
-    assert names == {"S", "T", "causal", "cross", "sentence", "head"}
-    values = explorer.spec["data"]["values"]  # one data set, shared by every view
-    assert len(values) == 4 * 2 * 2 * 2 * MAX_LENGTH * MAX_LENGTH
-    assert "vegaEmbed" in explorer.html() and len(explorer.description) > 40
+    weights = explorer.datasets["weights"]  # one row of S weights per sentence, head, mode, causal, query
+    assert len(weights) == 4 * 2 * 2 * 2 * MAX_LENGTH
+    assert all(len(row["ws"]) == MAX_LENGTH for row in weights)
+
+
+def test_explorer_needs_one_sentence_per_text_box():
+    with pytest.raises(MaskError, match=r"`sentences`: expected 4 sentences \(one per text box\), received 2"):
+        playground_explorer(EXAMPLE[:2])
 
 
 def test_draw_playground_draws_every_panel(play):
