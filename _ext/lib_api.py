@@ -7,7 +7,9 @@ whose dotted name has no part starting with ``_``) has no section there yet, thi
 extension appends one to the page's source before it is parsed, titled with the
 module's name, so a new module is never missing from the reference. Give it a
 proper section in ``api.md`` when you add it. It also keeps the build folder's path off
-the page (:func:`hide_build_paths`).
+the page (:func:`hide_build_paths`), and shows a docstring example that raises as the
+chapters show an error, type and message, without doctest's traceback header
+(:func:`brief_doctest_errors`).
 """
 
 from __future__ import annotations
@@ -73,7 +75,26 @@ def hide_build_paths(app, doctree, docname: str) -> None:
             node.parent.replace(node, nodes.Text(text))
 
 
+TRACEBACK_HEADER = re.compile(r"^Traceback \(most recent call last\):\n(?:[ \t]*\.\.\.[ \t]*\n)?",
+                              flags=re.MULTILINE)
+
+
+def brief_doctest_errors(app, doctree, docname: str) -> None:
+    """On the API page, drop doctest's ``Traceback (most recent call last):`` and ``...``
+    lines from examples that raise: the reader sees the exception's type and message, as
+    in the chapters (the docstrings keep them, which doctest needs)."""
+    if docname != API_DOCNAME:
+        return
+    for block in list(doctree.findall(nodes.doctest_block)):
+        text = block.astext()
+        brief = TRACEBACK_HEADER.sub("", text)
+        if brief != text:
+            block.children = []
+            block += nodes.Text(brief)
+
+
 def setup(app):
     app.connect("source-read", add_missing_modules)
     app.connect("doctree-resolved", hide_build_paths)
+    app.connect("doctree-resolved", brief_doctest_errors)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -26,14 +26,22 @@ vocabulary (:mod:`lib.vocab`), padding (:mod:`lib.padding`), masks
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
+from lib import checks
 from lib.attention import attention_layer, run_attention
-from lib.errors import MaskError, MaskTypeError
-from lib.masks import causal_mask
+from lib.checks import public_api
+from lib.errors import MaskError
+from lib.masks import (
+    causal_mask,
+    combine,
+    cross_attention_mask,
+    padding_mask,
+    self_attention_mask,
+)
 from lib.padding import pad_batch
 from lib.vocab import Vocabulary, split
 
@@ -65,17 +73,15 @@ class PlaygroundResult:
     weights: np.ndarray             # (B, H, T, S) float
 
 
+@public_api
 def check_sentences(sentences: Sequence[str]) -> list[str]:
     """1 to 4 non-empty sentences of at most 10 words each, or a :class:`~lib.errors.MaskError`."""
-    if isinstance(sentences, str):
-        raise MaskTypeError.expected("sentences", "a list of sentences", f"a single str {sentences!r}")
-    sentences = [s for s in sentences]
-    if not 1 <= len(sentences) <= MAX_SENTENCES:
-        raise MaskError.expected("sentences", f"1 to {MAX_SENTENCES} sentences", f"{len(sentences)}")
+    sentences = checks.sequence(sentences, "sentences", "sentences", 1, MAX_SENTENCES)
     for index, sentence in enumerate(sentences):
-        words = split(sentence)
+        words = checks.text(sentence, f"sentences[{index}]").split()
         if not words:
-            raise MaskError.expected(f"sentences[{index}]", "at least one word", "an empty sentence")
+            raise MaskError.expected(f"sentences[{index}]", "at least one word",
+                                     "an empty sentence")
         if len(words) > MAX_LENGTH:
             raise MaskError.expected(
                 f"sentences[{index}]", f"at most {MAX_LENGTH} words", f"{len(words)} words"
@@ -86,6 +92,7 @@ def check_sentences(sentences: Sequence[str]) -> list[str]:
 class Playground:
     """The sentences' vocabulary, an embedding and a 2-head attention layer, all seeded."""
 
+    @public_api
     def __init__(self, sentences: Sequence[str] = EXAMPLE, num_heads: int = 2, model_dim: int = 8,
                  seed: int = 0):
         self.sentences = check_sentences(sentences)
@@ -93,7 +100,8 @@ class Playground:
         self.start_id = self.vocab.size          # one id past the vocabulary (and padding)
         self.encoded = self.vocab.encode_batch(self.sentences)
         rng = np.random.default_rng(seed)
-        self.embeddings = rng.normal(0.0, 1.0, size=(self.start_id + 1, model_dim)).astype("float32")
+        self.embeddings = rng.normal(0.0, 1.0, size=(self.start_id + 1, model_dim)) \
+            .astype("float32")
         self.layer = attention_layer(num_heads=num_heads, key_dim=4, model_dim=model_dim, seed=seed)
         self.num_heads = num_heads
 
@@ -107,39 +115,46 @@ class Playground:
         words[self.start_id] = START
         return [[words[int(token)] for token in row] for row in ids]
 
+    @public_api
     def compute(self, padded_length: int, decoder_length: int | None = None,
                 causal: bool = False, cross: bool = False) -> PlaygroundResult:
-        """Masks and attention weights for padded length ``S`` (and decoder length ``T``)."""
-        if not self.longest <= padded_length <= MAX_LENGTH:
-            raise MaskError.expected(
-                "padded_length", f"an int from the longest sentence ({self.longest}) to {MAX_LENGTH}",
-                repr(padded_length), "Padding never cuts a sentence here.",
-            )
+        """Masks and attention weights for padded length ``S`` (and decoder length ``T``).
+
+        The masks are built by the functions of chapters 3 to 8: :func:`~lib.masks.padding_mask`,
+        :func:`~lib.masks.self_attention_mask` or :func:`~lib.masks.cross_attention_mask`, and,
+        with ``causal=True``, :func:`~lib.masks.causal_mask` ANDed in by
+        :func:`~lib.masks.combine`.
+        """
+        padded_length = checks.integer(padded_length, "padded_length", self.longest, MAX_LENGTH,
+                                       "Padding never cuts a sentence here.")
+        causal = checks.flag(causal, "causal")
+        cross = checks.flag(cross, "cross")
         source = pad_batch(self.encoded, length=padded_length)
+        key_padding = padding_mask(source)
         if cross:
-            if decoder_length is None or not 1 <= decoder_length <= MAX_LENGTH:
-                raise MaskError.expected("decoder_length", f"an int from 1 to {MAX_LENGTH}",
-                                         repr(decoder_length))
+            decoder_length = checks.integer(decoder_length, "decoder_length", 1, MAX_LENGTH)
             shifted = [[self.start_id, *ids] for ids in self.encoded]
             queries = pad_batch(shifted, length=decoder_length)
+            query_padding = padding_mask(queries)
+            mask = cross_attention_mask(query_padding, key_padding)
         else:
-            queries = source
-        key_padding = source != 0
-        query_padding = queries != 0
-        mask = query_padding[:, :, None] & key_padding[:, None, :]
+            queries, query_padding = source, key_padding
+            mask = self_attention_mask(key_padding)
         triangle = None
         if causal:
-            triangle = causal_mask(queries.shape[1], source.shape[1]).numpy()[0]
-            mask = mask & triangle[None]
+            triangle = causal_mask(queries.shape[1], source.shape[1])
+            mask = combine(mask, triangle)
+            triangle = triangle.numpy()[0]
         _, weights = run_attention(
             self.layer, self.embeddings[queries], self.embeddings[source], attention_mask=mask
         )
         return PlaygroundResult(
             source, self._labels(source), queries, self._labels(queries),
-            key_padding, query_padding, triangle, mask, weights,
+            key_padding.numpy(), query_padding.numpy(), triangle, mask.numpy(), weights,
         )
 
 
+@public_api
 def draw_playground(result: PlaygroundResult, sentence: int = 0, head: int = 0):
     """One row of panels for one sentence: padding masks of the batch, the query column,
     the key row, the causal triangle (if on), the final mask, and one head's weights."""
@@ -147,11 +162,11 @@ def draw_playground(result: PlaygroundResult, sentence: int = 0, head: int = 0):
 
     from lib.plots import draw_mask, draw_weights, mask_legend, masked_weight_patch
 
+    checks.instance_of(result, "result", PlaygroundResult,
+                       "a PlaygroundResult (Playground.compute makes one)")
     batch = result.source_ids.shape[0]
-    if not 0 <= sentence < batch:
-        raise MaskError.expected("sentence", f"an index from 0 to {batch - 1}", repr(sentence))
-    if not 0 <= head < result.weights.shape[1]:
-        raise MaskError.expected("head", f"an index from 0 to {result.weights.shape[1] - 1}", repr(head))
+    sentence = checks.index(sentence, "sentence", batch)
+    head = checks.index(head, "head", result.weights.shape[1])
     queries, keys = result.query_labels[sentence], result.source_labels[sentence]
     causal = result.causal is not None
     # Two rows sized for the book's column: the inputs of the AND above, its result below.
@@ -229,91 +244,149 @@ def playground_widget(sentences: Sequence[str] = EXAMPLE):
 
 
 def playground_explorer(sentences: Sequence[str] = EXAMPLE):
-    """The kernel-free playground for the published book: the same controls except the text box.
+    """The kernel-free playground for the published book: four text boxes and the live controls.
 
-    Attention weights are computed at build time for every sentence, head, mode and causal
-    setting, at the largest lengths. Padding invariance (chapter 6) makes that enough: with the
-    mask applied, a query row's weights over real keys do not depend on how far the batch is
-    padded, so the browser only needs to zero what the mask (computed from the sliders) removes.
+    The masks are computed in the browser for whatever the reader types (empty boxes are left
+    out, words past :data:`MAX_LENGTH` are dropped, and S below the longest sentence is raised
+    to it, as :meth:`Playground.compute` requires). Attention weights need TensorFlow, so they
+    are computed at build time for ``sentences`` only, for every sentence, head, mode and causal
+    setting, at the largest lengths, and shown while the boxes hold exactly those sentences.
+    Padding invariance (chapter 6) makes the largest lengths enough: with the mask applied, a
+    query row's weights over real keys do not depend on how far the batch is padded, so the
+    browser only needs to zero what the mask (computed from the controls) removes.
     """
     import altair as alt
 
-    from lib.explorers import _explorer, _finish, _mask_cells, _slider
+    from lib import explorer_kit as kit
 
+    sentences = check_sentences(sentences)
+    if len(sentences) != MAX_SENTENCES:
+        raise MaskError.expected("sentences", f"{MAX_SENTENCES} sentences (one per text box)",
+                                 f"{len(sentences)}")
     play = Playground(sentences)
-    rows = []
+    weights = []
     for cross in (False, True):
         for causal in (False, True):
             result = play.compute(MAX_LENGTH, MAX_LENGTH, causal=causal, cross=cross)
-            for b, real in enumerate(play.encoded):
-                n = len(real)
+            for b in range(len(sentences)):
                 for h in range(play.num_heads):
                     for i in range(MAX_LENGTH):
-                        for j in range(MAX_LENGTH):
-                            rows.append({
-                                "b": b, "h": h, "x": int(cross), "c": int(causal), "i": i, "j": j,
-                                "n": n, "q": f"{i}: {result.query_labels[b][i]}",
-                                "k": f"{j}: {result.source_labels[b][j]}",
-                                "w": round(float(result.weights[b, h, i, j]), 3),
-                            })
-    params = [
-        _slider("S", max(6, play.longest), play.longest, MAX_LENGTH, "padded length S "),
-        _slider("T", 4, 1, MAX_LENGTH, "decoder length T (cross) "),
-        alt.param(name="causal", value=False, bind=alt.binding_checkbox(name="causal ")),
-        alt.param(name="cross", value=False, bind=alt.binding_checkbox(name="cross-attention ")),
-        _slider("sentence", 1, 0, len(play.sentences) - 1, "sentence "),
-        _slider("head", 0, 0, play.num_heads - 1, "head "),
+                        weights.append({
+                            "k": f"{b}|{h}|{int(cross)}|{int(causal)}|{i}",
+                            "ws": [round(float(w), 3) for w in result.weights[b, h, i]],
+                        })
+    boxes = kit.sentence_params(list(sentences), [f"sentence {b} " for b in range(MAX_SENTENCES)])
+    example = " && ".join(
+        f"join(s{b}_words, ' ') == {kit.js_string(' '.join(split(sentence)))}"
+        for b, sentence in enumerate(sentences)
+    )
+    counts = [f"length(s{b}_words)" for b in range(MAX_SENTENCES)]
+    derived = [
+        alt.param(name="longest", expr=f"max({', '.join(counts)})"),
+        alt.param(name="SS", expr="max(S, longest)"),
+        alt.param(name="TT", expr="cross ? T : max(S, longest)"),
+        alt.param(name="example", expr=example),
+        alt.param(name="chosen", expr="length(s_all[sentence])"),
     ]
+    params = boxes + [
+        kit.slider("S", max(6, play.longest), 1, MAX_LENGTH, "padded length S "),
+        kit.slider("T", 4, 1, MAX_LENGTH, "decoder length T (cross) "),
+        kit.checkbox("causal", False, "causal "),
+        kit.checkbox("cross", False, "cross-attention "),
+        kit.slider("sentence", 1, 0, MAX_SENTENCES - 1, "sentence "),
+        kit.slider("head", 0, 0, play.num_heads - 1, "head "),
+    ] + derived
+    notes = kit.notes(
+        kit.sentence_notes(MAX_SENTENCES, empty="is empty: it is left out of the batch.")
+        + " + " + kit.note(
+            "S < longest",
+            "'S = ' + S + ' is shorter than the longest sentence (' + longest + ' words): "
+            "padded to ' + longest + ' instead, as padding never cuts a sentence here.'")
+        + " + " + kit.note(
+            "chosen == 0",
+            "'Sentence ' + sentence + ' is empty: type a sentence in its box, or choose another.'")
+        + " + " + kit.note(
+            "!example",
+            "'Attention weights are computed when the page is built, for the example sentences "
+            "only: they show again when the boxes hold them.'")
+    )
+    batch_grid = [{"b": b, "j": j} for b in range(MAX_SENTENCES) for j in range(MAX_LENGTH)]
+    grid = [{"i": i, "j": j} for i in range(MAX_LENGTH) for j in range(MAX_LENGTH)]
+    batch = (
+        alt.Chart(alt.Data(name="batch"))
+        .transform_calculate(n="length(s_all[datum.b])")
+        .transform_filter("datum.n > 0 && datum.j < SS")
+        .transform_calculate(real="datum.j < datum.n")
+    )
     base = (
-        alt.Chart(alt.Data(values=rows))
-        .transform_filter("datum.b == sentence && datum.h == head && datum.x == (cross ? 1 : 0)"
-                          " && datum.c == (causal ? 1 : 0)")
-        .transform_calculate(tq="cross ? T : S")
-        .transform_filter("datum.i < datum.tq && datum.j < S")
+        alt.Chart(alt.Data(name="grid"))
+        .transform_filter("chosen > 0 && datum.i < TT && datum.j < SS")
+        .transform_calculate(words="s_all[sentence]")
+        .transform_calculate(n="length(datum.words)")
         .transform_calculate(
             qreal="cross ? datum.i < min(datum.n + 1, T) : datum.i < datum.n",
             kreal="datum.j < datum.n",
+            qword="cross ? (datum.i == 0 ? '<start>' : "
+                  "(datum.i <= datum.n ? datum.words[datum.i - 1] : '<pad>'))"
+                  " : (datum.i < datum.n ? datum.words[datum.i] : '<pad>')",
+            kword="datum.j < datum.n ? datum.words[datum.j] : '<pad>'",
         )
-        .transform_calculate(tri="!causal || datum.j <= datum.i")
+        .transform_calculate(q="datum.i + ': ' + datum.qword", k="datum.j + ': ' + datum.kword",
+                             tri="!causal || datum.j <= datum.i", one="0")
         .transform_calculate(m="datum.qreal && datum.kreal && datum.tri")
-        .transform_calculate(weight="datum.m ? datum.w : 0")
-        .transform_calculate(label="datum.weight == 0 ? '0' : format(datum.weight, '.2f')")
     )
     order_x = alt.EncodingSortField(field="j", op="min")
     order_y = alt.EncodingSortField(field="i", op="min")
-    column = _mask_cells(base.transform_filter("datum.j == 0"), "b", "q", "qreal", "", "query",
-                         "query mask (T, 1)")
-    row = _mask_cells(base.transform_filter("datum.i == 0"), "k", "b", "kreal", "key", "",
-                      "key mask (1, S)")
-    final = _mask_cells(base, "k", "q", "m", "key", "query", "attention mask (T, S)")
-    for layer in (row.layer[0], row.layer[1], final.layer[0], final.layer[1]):
-        layer.encoding.x.sort = order_x
-        layer.encoding.x.axis = alt.Axis(labelAngle=-45)
-    for layer in (column.layer[0], column.layer[1], final.layer[0], final.layer[1]):
-        layer.encoding.y.sort = order_y
-    weight_encoding = dict(
-        x=alt.X("k:N", title="key", sort=order_x, axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("q:N", title="query", sort=order_y),
+    padding = kit.mask_cells(batch, "j", "b", "real", "key position", "sentence",
+                             "padding masks (B, S)", name="padding")
+    column = kit.mask_cells(base.transform_filter("datum.j == 0"), "one", "q", "qreal", "", "query",
+                            "query mask (T, 1)", name="query", y_sort=order_y, x_axis=False,
+                            legend=False)
+    row = kit.mask_cells(base.transform_filter("datum.i == 0"), "k", "one", "kreal", "key", "",
+                         "key mask (1, S)", name="key", x_sort=order_x, x_label_angle=-45,
+                         y_axis=False, legend=False)
+    final = kit.mask_cells(base, "k", "q", "m", "key", "query", "attention mask (T, S)",
+                           name="mask", x_sort=order_x, y_sort=order_y, x_label_angle=-45,
+                           legend=False)
+    shown = (
+        base.transform_filter("example")
+        .transform_calculate(key="sentence + '|' + head + '|' + (cross ? 1 : 0) + '|' + "
+                                 "(causal ? 1 : 0) + '|' + datum.i")
+        .transform_lookup(lookup="key", from_=alt.LookupData(data=alt.Data(name="weights"),
+                                                              key="k", fields=["ws"]))
+        .transform_calculate(weight="datum.m ? datum.ws[datum.j] : 0")
+        .transform_calculate(label="datum.weight == 0 ? '0' : format(datum.weight, '.2f')")
     )
-    weights = alt.layer(
-        base.mark_rect(stroke="white").encode(
-            color=alt.Color("weight:Q", title="weight", scale=alt.Scale(scheme="viridis", domain=[0, 1])),
-            tooltip=["q:N", "k:N", alt.Tooltip("weight:Q", format=".3f")], **weight_encoding),
-        base.mark_text(fontSize=9).encode(
+    weight_encoding = dict(
+        x=alt.X("k:N", title="key", sort=order_x, axis=alt.Axis(labelAngle=-45, labelLimit=80)),
+        y=alt.Y("q:N", title="query", sort=order_y, axis=alt.Axis(labelLimit=80)),
+    )
+    weights_chart = alt.layer(
+        shown.mark_rect(strokeWidth=1).encode(
+            color=alt.Color("weight:Q", title="weight",
+                            scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])),
+            tooltip=["q:N", "k:N", alt.Tooltip("weight:Q", format=".3f")], **weight_encoding,
+        ).properties(name="weights"),
+        shown.mark_text(fontSize=9).encode(
             text="label:N",
             color=alt.condition("datum.weight > 0.6", alt.value("black"), alt.value("white")),
             **weight_encoding),
     ).properties(title="attention weights of one head", width=alt.Step(24), height=alt.Step(22))
-    chart = _finish(
-        alt.vconcat(alt.hconcat(column, row, spacing=30), alt.hconcat(final, weights, spacing=20),
-                    spacing=30),
-        *params, legend_bottom=True,
-    )
+
+    def layout(stacked: bool):
+        if stacked:
+            return alt.vconcat(padding, alt.hconcat(column, row, spacing=16), final,
+                               weights_chart, spacing=24)
+        return alt.vconcat(alt.hconcat(padding, column, row, spacing=30),
+                           alt.hconcat(final, weights_chart, spacing=20), spacing=30)
+
     description = (
-        "Kernel-free attention-mask playground for four example sentences. Controls: padded "
-        "length S, decoder length T, causal and cross-attention toggles, which sentence and "
-        "which head. Charts: the query mask, the key mask, the final attention mask (rows are "
-        "queries, columns are keys; dark with a check mark = may attend) and one head's "
-        "attention weights, exactly 0 wherever the mask is False."
+        "Kernel-free attention-mask playground. Four text boxes hold the sentences; controls set "
+        "the padded length S, the decoder length T, causal and cross-attention, which sentence "
+        "and which head. Charts: the padding masks of the batch, the query mask, the key mask, "
+        "the final attention mask (rows are queries, columns are keys; dark with a check mark = "
+        "may attend) and, for the example sentences, one head's attention weights, exactly 0 "
+        "wherever the mask is False."
     )
-    return _explorer(chart, description)
+    return kit.finish(layout, params + [notes], description, "playground",
+                      datasets={"batch": batch_grid, "grid": grid, "weights": weights})

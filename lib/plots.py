@@ -6,12 +6,13 @@ so they read without colour. Rows are queries, columns are keys. In weight
 heatmaps, cells that the mask removed are hatched, so a masked weight never
 looks like a computed weight of 0.
 
-Inside a Jupyter kernel, importing this module switches matplotlib to the
-inline backend when another backend was forced (the Makefile and
-``tools/build_one.py`` set ``MPLBACKEND=Agg``, under which a notebook shows
-no figures at all), so ``fig = plot_mask(...)`` appears below its cell, and
-sets the book's figure colours (:data:`BOOK_STYLE`). When the notebook is
-executed in batch (the book build), figures are shown as :func:`themed_svg`:
+Every drawing function checks what it is given: a mask must be boolean (or
+0/1), never an additive mask or NaN, which a cast to bool would draw
+inverted or as True; weights must be finite numbers from 0 to 1; labels must
+be one per row or column. Importing this module changes nothing: in a
+notebook, :func:`lib.reproducible.setup_chapter` calls :func:`use_book_figures`,
+which sets the book's figure colours (:data:`BOOK_STYLE`) and, when the
+notebook is executed in batch (the book build), shows figures as :func:`themed_svg`:
 sharp on any screen, on a transparent background, with the colours that
 must change in dark mode (text, the light ``False`` cells, the gaps between
 cells) following the page's light or dark mode.
@@ -29,7 +30,8 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -37,6 +39,12 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+
+from lib import checks
+from lib.checks import public_api
+from lib.errors import MaskError
+from lib.memory import MaskMemory, check_rows, format_bytes
+from lib.timing import Timing, check_timings, reference_line
 
 TRUE_COLOUR = "#1f4e79"   # dark blue: may attend (dark in both modes)
 FALSE_COLOUR = "#f2f2f2"  # near white: masked (a light grey in dark mode: still the lighter one)
@@ -128,9 +136,11 @@ def themed_svg(fig: Figure) -> str:
     return svg[:end_of_tag] + style + svg[end_of_tag:]
 
 
-def _set_up_kernel_figures() -> None:
+def use_book_figures() -> None:
     """In a Jupyter kernel: the inline backend (also when ``MPLBACKEND=Agg`` was forced), the
-    book's colours, and, when the notebook is executed in batch, figures as :func:`themed_svg`."""
+    book's colours, and, when the notebook is executed in batch, figures as :func:`themed_svg`.
+    Elsewhere (plain Python, pytest) it changes nothing. Called by
+    :func:`lib.reproducible.setup_chapter`."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency of ipywidgets
@@ -150,17 +160,29 @@ def _set_up_kernel_figures() -> None:
         formatters["image/svg+xml"].for_type(Figure, themed_svg)
 
 
-_set_up_kernel_figures()
 
-
-def _as_matrix(values: Any, name: str) -> np.ndarray:
-    array = np.asarray(values.numpy() if hasattr(values, "numpy") else values)
+def _as_matrix(values: Any, name: str, kind: str = "mask", row_labels: Any = None,
+               col_labels: Any = None) -> np.ndarray:
+    """A (rows, columns) matrix to draw: a boolean mask (``kind="mask"``) or finite weights
+    from 0 to 1 (``kind="weights"``); a 1-D row, or leading axes of length 1, are accepted.
+    Labels, when given, must be one per row and one per column."""
+    if kind == "mask":
+        array = checks.mask_values(values, name)
+    else:
+        array = checks.as_array(values, name)
+        checks.dtype_family(array, name, "number", "attention weights",
+                            "A boolean matrix is a mask: draw it with draw_mask.")
+        checks.finite(array, name)
+        checks.in_range(array, name, 0.0, 1.0 + 1e-6, "weights",
+                        "Attention weights are probabilities: scores need a softmax first.")
+        array = array.astype(float)
     while array.ndim > 2 and array.shape[0] == 1:
         array = array[0]
     if array.ndim == 1:
         array = array[np.newaxis, :]
-    if array.ndim != 2:
-        raise ValueError(f"`{name}`: expected a 2-D matrix (or 1-D row), received shape {array.shape}.")
+    checks.rank(array, 2, name, "(rows, columns) matrix, or a 1-D row")
+    checks.labels(row_labels, array.shape[0], "row_labels", "row")
+    checks.labels(col_labels, array.shape[1], "col_labels", "column")
     return array
 
 
@@ -187,6 +209,7 @@ def _ticks(ax: Axes, rows: int, cols: int, row_labels, col_labels) -> None:
             label.set_rotation_mode("anchor")
 
 
+@public_api
 def draw_mask(
     ax: Axes,
     mask: Any,
@@ -198,7 +221,7 @@ def draw_mask(
     marks: bool = True,
 ) -> Axes:
     """Draw a boolean matrix on ``ax``: dark ✓ = True (may attend), light · = False."""
-    matrix = _as_matrix(mask, "mask").astype(bool)
+    matrix = _as_matrix(mask, "mask", "mask", row_labels, col_labels).astype(bool)
     rows, cols = matrix.shape
     _cells(ax, matrix.astype(int), cmap=MASK_CMAP, vmin=0, vmax=1)
     _ticks(ax, rows, cols, row_labels, col_labels)
@@ -216,6 +239,7 @@ def draw_mask(
     return ax
 
 
+@public_api
 def mask_legend(fig: Figure, extra: Sequence[Patch] = (), mask: bool = True) -> None:
     """The legend shared by every mask figure (``extra`` handles are appended; ``mask=False``
     leaves out the True/False entries)."""
@@ -235,6 +259,7 @@ def mask_legend(fig: Figure, extra: Sequence[Patch] = (), mask: bool = True) -> 
                    bbox_to_anchor=(0.5, -0.02))
 
 
+@public_api
 def masked_weight_patch() -> Patch:
     """The legend entry of a hatched cell in a weight heatmap: removed by the mask."""
     return Patch(facecolor=MASKED_COLOUR, edgecolor=HATCH_COLOUR, hatch="////",
@@ -246,6 +271,7 @@ def _cell_size(columns: int, overhead: float, largest: float = 0.45, smallest: f
     return float(np.clip((COLUMN_WIDTH - overhead) / max(columns, 1), smallest, largest))
 
 
+@public_api
 def plot_mask(mask: Any, row_labels=None, col_labels=None, title: str = "", **kwargs) -> Figure:
     """One mask in its own figure, with the legend."""
     matrix = _as_matrix(mask, "mask")
@@ -258,6 +284,7 @@ def plot_mask(mask: Any, row_labels=None, col_labels=None, title: str = "", **kw
     return fig
 
 
+@public_api
 def plot_masks(
     masks: Sequence[Any],
     titles: Sequence[str],
@@ -271,7 +298,13 @@ def plot_masks(
     Sized for the book's column: the cells shrink (down to 0.3 inch) before the figure
     grows wider than :data:`COLUMN_WIDTH`.
     """
-    matrices = [_as_matrix(mask, f"masks[{i}]") for i, mask in enumerate(masks)]
+    matrices = [_as_matrix(mask, f"masks[{i}]") for i, mask in
+                enumerate(checks.sequence(masks, "masks", "masks"))]
+    checks.labels(titles, len(matrices), "titles", "mask")
+    for name, per_mask in (("row_labels", row_labels), ("col_labels", col_labels)):
+        if per_mask is not None:
+            checks.same_length(len(checks.sequence(per_mask, name, "label lists")), len(matrices),
+                               name, "label lists, one per mask (None for numbers)")
     overhead = 0.8 * len(matrices) + 0.7   # tick labels of each panel, the axis label once
     cell = _cell_size(sum(m.shape[1] for m in matrices), overhead)
     width = sum(cell * m.shape[1] + 0.8 for m in matrices) + 0.7
@@ -303,13 +336,14 @@ def plot_masks(
 
 
 def _vector(values: Any, name: str) -> np.ndarray:
-    """A 1-D boolean vector from a (n,), (n, 1), (1, n) or (1, n, 1)-like array."""
-    array = np.asarray(values.numpy() if hasattr(values, "numpy") else values)
-    if sum(length != 1 for length in array.shape) > 1:
-        raise ValueError(
-            f"`{name}`: expected a vector (one axis longer than 1), received shape {array.shape}."
+    """A 1-D boolean vector from a (n,), (n, 1), (1, n) or (1, n, 1)-like mask."""
+    array = checks.mask_values(values, name)
+    if array.size == 0 or sum(length != 1 for length in array.shape) > 1:
+        raise MaskError.expected(
+            name, "a vector (one axis longer than 1, e.g. (T, 1) or (1, S))",
+            f"shape {array.shape}",
         )
-    return array.reshape(-1).astype(bool)
+    return array.reshape(-1)
 
 
 def _outline(ax: Axes, x0: float, y0: float, width: float, height: float) -> None:
@@ -317,6 +351,7 @@ def _outline(ax: Axes, x0: float, y0: float, width: float, height: float) -> Non
                            edgecolor=HIGHLIGHT_COLOUR, linewidth=3, zorder=5, clip_on=False))
 
 
+@public_api
 def plot_broadcast(
     query_mask: Any,
     key_mask: Any,
@@ -372,6 +407,7 @@ def plot_broadcast(
     return fig
 
 
+@public_api
 def plot_outer(
     query_mask: Any,
     key_mask: Any,
@@ -440,6 +476,7 @@ def plot_outer(
     return fig
 
 
+@public_api
 def draw_weights(
     ax: Axes,
     weights: Any,
@@ -465,16 +502,14 @@ def draw_weights(
     >>> [t.get_text() for t in ax.texts], [p.get_hatch() for p in ax.patches]
     (['0.75', '0.25', '0'], ['////'])
     """
-    matrix = _as_matrix(weights, "weights").astype(float)
+    matrix = _as_matrix(weights, "weights", "weights", row_labels, col_labels)
     rows, cols = matrix.shape
     keep = np.ones_like(matrix, dtype=bool)
     if mask is not None:
         keep = _as_matrix(mask, "mask").astype(bool)
         if keep.shape != matrix.shape:
-            raise ValueError(
-                f"`mask`: expected shape {matrix.shape} to match the weights, "
-                f"received shape {keep.shape}."
-            )
+            raise MaskError.expected("mask", f"shape {matrix.shape} to match the weights",
+                                     f"shape {keep.shape}")
     top = float(vmax) if vmax is not None else max(1e-9, float(matrix.max()))
     _cells(ax, np.ma.masked_where(~keep, matrix), cmap="viridis", vmin=0.0, vmax=top)
     for i, j in zip(*np.nonzero(~keep)):
@@ -499,6 +534,7 @@ def draw_weights(
     return ax
 
 
+@public_api
 def plot_weights(
     weights: Any,
     query_labels: Sequence[Any] | None = None,
@@ -526,27 +562,28 @@ def plot_weights(
     >>> [ax.get_title() for ax in fig.axes if ax.get_title()]
     ['attention mask', 'head 0', 'head 1']
     """
-    array = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=float)
+    array = checks.as_array(weights, "weights")
+    checks.rank(array, (3, 4), "weights", "(H, T, S) or (B, H, T, S) attention weights")
     single = array.ndim == 3
     if single:
         array = array[np.newaxis]
         query_labels = None if query_labels is None else [query_labels]
         key_labels = None if key_labels is None else [key_labels]
-    if array.ndim != 4:
-        raise ValueError(
-            "`weights`: expected (H, T, S) or (B, H, T, S) attention weights, "
-            f"received shape {array.shape}."
-        )
     batch, heads, queries, keys = array.shape
     masks = None
     if mask is not None:
-        masks = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask).astype(bool)
+        masks = checks.mask_values(mask, "mask")
         masks = masks.reshape((1, *masks.shape)) if masks.ndim == 2 else masks
         if masks.shape != (batch, queries, keys):
-            raise ValueError(
-                f"`mask`: expected shape {(batch, queries, keys)} to match the weights, "
-                f"received shape {masks.shape}."
+            raise MaskError.expected(
+                "mask", f"shape {(batch, queries, keys)} to match the weights",
+                f"shape {masks.shape}",
             )
+    for name, per_row in (("query_labels", query_labels), ("key_labels", key_labels),
+                          ("row_titles", row_titles)):
+        if per_row is not None:
+            checks.same_length(len(checks.sequence(per_row, name, "lists")), batch, name,
+                               "entries, one per sentence (B)")
     mask_panel = masks is not None and show_mask
     columns = heads + mask_panel
     # Sized for the book's column: tick labels and axis label once per row, one colour bar.
@@ -584,4 +621,113 @@ def plot_weights(
     bar.outline.set_visible(False)
     if masks is not None:
         mask_legend(fig, extra=[masked_weight_patch()], mask=mask_panel)
+    return fig
+
+
+# --- the figures of chapter 11: memory (lib.memory) and time (lib.timing) --------------------
+
+_MEMORY_SERIES = (  # (label, attribute, marker, linestyle, colour)
+    ("{dtype} scores, all H heads (B, H, T, S)", "scores", "D", "-", "#b2182b"),
+    ("{dtype} scores, one head (B, 1, T, S)", "head_scores", "^", "--", "#ef8a62"),
+    ("attention_mask, bool (B, T, S)", "attention_mask", "o", "-", "#1f4e79"),
+    ("key_mask, bool (B, 1, S)", "key_mask", "s", ":", "#4d9221"),
+)
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_LINESTYLES = ("-", ":", "--", "-.")
+_COLOURS = ("#1f4e79", "#4d9221", "#b2182b", "#7b3294", "#e66100", "#333333")
+
+def _bytes_axis(ax: Any) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_yscale("log", base=2)
+    ax.yaxis.set_major_locator(LogLocator(base=1024))
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(lambda y, _: format_bytes(int(round(y))) if y >= 1 else "")
+    )
+
+
+def _length_axis(ax: Any, lengths: Sequence[int]) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(lengths), [str(length) for length in lengths])
+    ax.minorticks_off()
+    ax.set_xlabel("sequence length T = S (log scale)")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+@public_api
+def plot_memory(rows: Sequence[MaskMemory], title: str = "") -> Any:
+    """Log-log plot of the exact bytes of :func:`memory_table` rows against the length.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lib.memory import memory_table
+    >>> fig = plot_memory(memory_table(8, [128, 256]))
+    >>> fig.axes[0].get_xscale(), fig.axes[0].get_yscale()
+    ('log', 'log')
+    """
+    rows = check_rows(rows)
+    unequal = [(row.query_length, row.key_length) for row in rows
+               if row.query_length != row.key_length]
+    if unequal:
+        raise MaskError.expected(
+            "rows", "self-attention rows (T = S), one per length, as memory_table makes them",
+            f"T != S in (T, S) = {unequal}",
+        )
+    lengths = [row.query_length for row in rows]
+    fig, ax = plt.subplots(figsize=(7, 4.4))  # fits the 7-inch column: text at full size
+    for label, attribute, marker, linestyle, colour in _MEMORY_SERIES:
+        if attribute == "head_scores" and rows[0].heads == 1:
+            continue  # one head: the same line as all heads
+        ax.plot(lengths, [getattr(row, attribute) for row in rows], marker=marker,
+                linestyle=linestyle, color=colour, label=label.format(dtype=rows[0].scores_dtype))
+    _length_axis(ax, lengths)
+    _bytes_axis(ax)
+    ax.set_ylabel("bytes, computed from the shape (log scale)")
+    ax.set_title(title or f"exact memory, B = {rows[0].batch}, H = {rows[0].heads}")
+    ax.legend(loc="upper left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+@public_api
+def plot_times(
+    lengths: Sequence[int],
+    timings: Mapping[str, Sequence[Timing]],
+    title: str,
+    reference: str | None = None,
+) -> Any:
+    """Log-log plot of measured median times (ms), with the min-max of the samples as error bars.
+
+    ``reference`` names the series that the dashed O(B·T·S) line (slope 2) is
+    drawn through, at its longest length.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> timings = {"a": [Timing((0.001,)), Timing((0.004,))]}
+    >>> fig = plot_times([8, 16], timings, "demo", reference="a")
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][-1]
+    'O(B·T·S): slope 2'
+    """
+    xs, timings = check_timings(lengths, timings)
+    if reference is not None and reference not in timings:
+        raise MaskError.expected("reference", f"one of {sorted(timings)}", repr(reference))
+    fig, ax = plt.subplots(figsize=(7, 4.4))  # fits the 7-inch column: text at full size
+    for index, (name, series) in enumerate(timings.items()):
+        medians = np.array([timing.median for timing in series]) * 1e3
+        low = medians - np.array([timing.best for timing in series]) * 1e3
+        high = np.array([max(timing.samples) for timing in series]) * 1e3 - medians
+        ax.errorbar(xs, medians, yerr=[low, high], capsize=3, label=name,
+                    marker=_MARKERS[index % len(_MARKERS)],
+                    linestyle=_LINESTYLES[index % len(_LINESTYLES)],
+                    color=_COLOURS[index % len(_COLOURS)])
+    if reference is not None:
+        anchor = (xs[-1], timings[reference][-1].median * 1e3)
+        ax.plot(xs, reference_line(xs, anchor), linestyle="--", color="grey",
+                label="O(B·T·S): slope 2")
+    _length_axis(ax, xs)
+    ax.set_yscale("log")
+    ax.set_ylabel("median time per call, ms (log scale)")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=9)
+    fig.tight_layout()
     return fig

@@ -1,19 +1,14 @@
 """Every page of the built book in headless Debian Chromium: no outside requests, no JS errors,
-figures present, and the kernel-free sliders redraw their charts."""
+figures present. (The kernel-free explorers are driven and checked against lib in
+tests/test_explorers_browser.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import all_pages, open_page, toc_files, wait_for_explorers
+from conftest import all_pages, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
-
-# Chapters that must carry a kernel-free explorer (a chart with sliders).
-EXPLORER_PAGES = [
-    "chapters/04_broadcasting", "chapters/05_logical_and", "chapters/06_multihead_attention",
-    "chapters/12_playground",
-]
 
 # JavaScript errors we accept, with the reason. None so far.
 KNOWN_JS_ERRORS: dict[str, str] = {}
@@ -62,61 +57,4 @@ def test_math_is_drawn_without_mathjax(browser, site, built_html):
     assert math.first.get_attribute("aria-label"), "rendered math needs a text alternative"
     assert page.evaluate("() => typeof window.MathJax") == "undefined", "MathJax is still loaded"
     assert not record["outside"]
-    context.close()
-
-
-@pytest.mark.parametrize("doc", EXPLORER_PAGES)
-def test_kernel_free_sliders_redraw_the_chart(browser, site, doc):
-    if doc not in toc_files():
-        pytest.fail(f"{doc} is not in _toc.yml")
-    context, page, record = open_page(browser, site, f"{doc}.html")
-    explorers = page.locator(".vega-explorer")
-    assert explorers.count() >= 1, f"{doc}: no kernel-free explorer"
-    for index in range(explorers.count()):
-        explorer = explorers.nth(index)
-        page.wait_for_function(
-            "el => el.getAttribute('data-rendered') === 'true'", arg=explorer.element_handle(), timeout=15000
-        )
-        slider = explorer.locator("input[type=range]").first
-        before = explorer.locator("svg").first.inner_html()
-        low, high = (int(slider.get_attribute(a)) for a in ("min", "max"))
-        value = int(slider.input_value())
-        new = low if value != low else high
-        slider.fill(str(new))
-        slider.dispatch_event("input")
-        slider.dispatch_event("change")
-        page.wait_for_timeout(200)
-        after = explorer.locator("svg").first.inner_html()
-        assert before != after, f"{doc}: explorer {index} did not redraw when its slider moved to {new}"
-    assert not record["outside"] and not record["errors"], record
-    context.close()
-
-
-def test_playground_toggles_and_sliders_redraw(browser, site):
-    """Every control of the kernel-free playground changes what it shows."""
-    context, page, record = open_page(browser, site, "chapters/12_playground.html")
-    explorer = page.locator(".vega-explorer").first
-    page.wait_for_function(
-        "el => el.getAttribute('data-rendered') === 'true'", arg=explorer.element_handle(), timeout=15000
-    )
-
-    def picture() -> str:
-        page.wait_for_timeout(200)
-        return explorer.locator("svg").first.inner_html()
-
-    seen = [picture()]
-    for name in ("cross", "causal"):
-        explorer.locator(f"input[name={name}]").check()
-        seen.append(picture())
-    for name in ("S", "T", "sentence", "head"):
-        slider = explorer.locator(f"input[name={name}]")
-        low, high = (int(slider.get_attribute(a)) for a in ("min", "max"))
-        value = int(slider.input_value())
-        # upwards: moving T down to 1 would leave one row, the same for every head
-        slider.fill(str(high if value != high else low))
-        slider.dispatch_event("input")
-        seen.append(picture())
-    changes = [a != b for a, b in zip(seen, seen[1:])]
-    assert all(changes), f"controls that did not redraw: {[n for n, c in zip(['cross', 'causal', 'S', 'T', 'sentence', 'head'], changes) if not c]}"
-    assert not record["outside"] and not record["errors"], record
     context.close()

@@ -3,6 +3,10 @@
     python tools/screenshot.py intro chapters/05_logical_and          # 1280 px, light
     python tools/screenshot.py --width 390 --scheme dark intro api
     python tools/screenshot.py --review                              # the review set, 4 ways
+    python tools/screenshot.py --dark --explorers chapters/06_multihead_attention
+
+``--dark`` is ``--scheme dark``; ``--explorers`` shoots each kernel-free explorer of the
+page on its own (``<page>-<kind>-<width>-<scheme>.png``) instead of the page.
 
 Serves the built book (``_build/html``, or ``--html DIR``) on 127.0.0.1, opens each page
 as a reader with that setting sees it (the browser's preferred scheme *and* the theme's
@@ -31,8 +35,8 @@ REVIEW_PAGES = [
 
 
 def shoot(browser, base: str, name: str, width: int, scheme: str, out: Path,
-          full_page: bool = True) -> Path:
-    """One screenshot of page ``name`` (no ``.html``); returns the PNG's path."""
+          full_page: bool = True, explorers: bool = False) -> list[Path]:
+    """Screenshots of page ``name`` (no ``.html``): the page, or each of its explorers."""
     phone = width < 600
     viewport = {"width": width, "height": 844 if phone else 900}
     context, page, _ = open_page(browser, base, f"{name}.html", viewport=viewport, scheme=scheme,
@@ -47,10 +51,19 @@ def shoot(browser, base: str, name: str, width: int, scheme: str, out: Path,
     page.evaluate("""() => Promise.all(Array.from(document.querySelectorAll('img')).map(img => {
         img.loading = 'eager'; return img.decode().catch(() => null); }))""")
     page.wait_for_timeout(500)
-    target = out / f"{name.replace('/', '_')}-{width}-{scheme}.png"
-    page.screenshot(path=str(target), full_page=full_page)
+    stem = name.replace("/", "_")
+    targets = []
+    if explorers:
+        found = page.locator(".vega-explorer")
+        for index in range(found.count()):
+            kind = found.nth(index).get_attribute("data-explorer") or str(index)
+            targets.append(out / f"{stem}-{kind}-{width}-{scheme}.png")
+            found.nth(index).screenshot(path=str(targets[-1]))
+    else:
+        targets.append(out / f"{stem}-{width}-{scheme}.png")
+        page.screenshot(path=str(targets[-1]), full_page=full_page)
     context.close()
-    return target
+    return targets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, action="append", help="viewport width (repeatable)")
     parser.add_argument("--scheme", choices=["light", "dark"], action="append",
                         help="colour scheme (repeatable)")
+    parser.add_argument("--dark", action="store_true", help="the same as --scheme dark")
+    parser.add_argument("--explorers", action="store_true", help="each explorer on its own")
     parser.add_argument("--review", action="store_true",
                         help="the review set: intro, chapters 2, 5, 6, 7, 12, 13 and api at 1280 and 390, light and dark")
     parser.add_argument("--viewport", action="store_true", help="only the first screen, not the full page")
@@ -67,14 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pages = args.pages or (REVIEW_PAGES if args.review else ["intro"])
     widths = args.width or ([1280, 390] if args.review else [1280])
-    schemes = args.scheme or (["light", "dark"] if args.review else ["light"])
+    schemes = args.scheme or (["light", "dark"] if args.review else ["dark"] if args.dark else ["light"])
     args.out.mkdir(parents=True, exist_ok=True)
     with serve_book(args.html) as base, launch_chromium() as browser:
         for name in pages:
             for width in widths:
                 for scheme in schemes:
-                    print(shoot(browser, base, name, width, scheme, args.out,
-                                full_page=not args.viewport))
+                    for target in shoot(browser, base, name, width, scheme, args.out,
+                                        full_page=not args.viewport, explorers=args.explorers):
+                        print(target)
     return 0
 
 
