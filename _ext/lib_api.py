@@ -93,8 +93,34 @@ def brief_doctest_errors(app, doctree, docname: str) -> None:
             block += nodes.Text(brief)
 
 
+F_STRING_DEFAULT = re.compile(r"(\w+)(: [^=,()]+)? = f(\"[^\"]*\"|'[^']*')")
+
+
+def evaluate_f_string_defaults(app, what, name, obj, options, signature, return_annotation):
+    """A default written as an f-string (``padded: str = f"{MAX_WORDS}"``) is shown as its
+    value: ``autodoc_preserve_defaults`` copies defaults as written, and Sphinx cannot parse
+    an f-string in a signature (a warning, which fails the strict build)."""
+    if not signature or not F_STRING_DEFAULT.search(signature):
+        return None
+    import inspect
+
+    try:
+        parameters = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return None
+
+    def value(match: re.Match) -> str:
+        parameter = parameters.get(match.group(1))
+        if parameter is None or parameter.default is inspect.Parameter.empty:
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2) or ''} = {parameter.default!r}"
+
+    return F_STRING_DEFAULT.sub(value, signature), return_annotation
+
+
 def setup(app):
     app.connect("source-read", add_missing_modules)
+    app.connect("autodoc-process-signature", evaluate_f_string_defaults)
     app.connect("doctree-resolved", hide_build_paths)
     app.connect("doctree-resolved", brief_doctest_errors)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
