@@ -104,16 +104,20 @@ def evaluate_f_string_defaults(app, what, name, obj, options, signature, return_
         return None
     import inspect
 
-    try:
-        parameters = inspect.signature(obj).parameters
-    except (TypeError, ValueError):
+    # the function's own defaults: preserve_defaults has replaced its __signature__'s
+    function = inspect.unwrap(obj)
+    code = getattr(function, "__code__", None)
+    if code is None:
         return None
+    defaults = dict(getattr(function, "__kwdefaults__", None) or {})
+    positional = code.co_varnames[:code.co_argcount]
+    values = getattr(function, "__defaults__", None) or ()
+    defaults.update(zip(positional[len(positional) - len(values):], values))
 
     def value(match: re.Match) -> str:
-        parameter = parameters.get(match.group(1))
-        if parameter is None or parameter.default is inspect.Parameter.empty:
+        if match.group(1) not in defaults:
             return match.group(0)
-        return f"{match.group(1)}{match.group(2) or ''} = {parameter.default!r}"
+        return f"{match.group(1)}{match.group(2) or ''} = {defaults[match.group(1)]!r}"
 
     return F_STRING_DEFAULT.sub(value, signature), return_annotation
 
