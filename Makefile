@@ -13,7 +13,8 @@ export IPYTHONDIR            := $(CURDIR)/.ipython
 BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md references.md api.md constraints.txt .ipython/profile_default/ipython_kernel_config.py \
                 $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard data/*) $(wildcard _ext/*.py) $(wildcard _ext/static/*)
 
-.PHONY: help setup book test test-fast test-determinism test-archive lab serve clean bench versions versions-check
+.PHONY: help setup book lint test test-fast test-determinism test-archive lab serve clean bench \
+        versions versions-check
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
 	@echo "make test   set up, build the book (strict) and run every test"
@@ -66,7 +67,11 @@ book: setup $(BUILD)/.built
 	@echo "The book is built: open $(CURDIR)/$(BUILD)/index.html (or run: make serve)"
 
 # --- tests ------------------------------------------------------------------
-test: setup $(BUILD)/.built
+# ruff (settings in pyproject.toml) lints every Python file; `$(BIN)/ruff check --fix` repairs most.
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint $(BUILD)/.built
 	$(BIN)/python -m pytest -m "not archive"
 
 test-determinism: setup $(BUILD)/.built
@@ -77,7 +82,7 @@ test-determinism: setup $(BUILD)/.built
 test-archive: setup $(BUILD)/.built
 	$(BIN)/python -m pytest -m archive
 
-test-fast: setup
+test-fast: setup lint
 	$(BIN)/python -m pytest -m "not build and not browser"
 
 # --- the Keras version matrix (not part of make test; .ci/run runs versions-check after it) --

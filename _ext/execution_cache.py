@@ -84,8 +84,8 @@ def execution_key(root: Path) -> str:
     # IPYTHONDIR is a path (different in every clone): whether it points at our profile counts,
     # the profile's content is in KEY_INPUTS.
     ipythondir = os.environ.get("IPYTHONDIR", "")
-    profile = "book profile" if ipythondir and Path(ipythondir).resolve() == (root / ".ipython").resolve() \
-        else f"IPYTHONDIR={ipythondir}"
+    book_profile = ipythondir and Path(ipythondir).resolve() == (root / ".ipython").resolve()
+    profile = "book profile" if book_profile else f"IPYTHONDIR={ipythondir}"
     return _digest(root, KEY_INPUTS, (f"python {platform.python_version()}", profile, *environment))
 
 
@@ -192,7 +192,8 @@ class ParallelExecution:
         self.pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
         for docname, path, notebook in todo:
-            future = self.pool.submit(execute, str(path), notebook, int(config.nb_execution_timeout),
+            future = self.pool.submit(execute, str(path), notebook,
+                                      int(config.nb_execution_timeout),
                                       bool(config.nb_execution_allow_errors))
             self.pending[docname] = (path, future)
             self.order.append(docname)
@@ -215,7 +216,8 @@ class ParallelExecution:
             self.close()
             report = "\n\n".join(f"{name}:\n{error}" for name, error in self.failures.items())
             raise ExtensionError(
-                f"an error in a cell fails the build: {len(self.failures)} notebook(s) failed\n\n{report}")
+                f"an error in a cell fails the build: {len(self.failures)} notebook(s) failed"
+                f"\n\n{report}")
         if not self.pending:
             logger.info(f"execution_cache: all executions done after "
                         f"{time.perf_counter() - self.started:.1f} s")
@@ -226,7 +228,7 @@ class ParallelExecution:
 
         try:
             executed, seconds, error = future.result()
-        except Exception as crash:  # noqa: BLE001 - a worker that died is a failure too
+        except Exception as crash:
             executed, seconds, error = None, 0.0, f"{type(crash).__name__}: {crash}"
         if error is not None:
             self.failures[docname] = error
@@ -288,7 +290,8 @@ def _write_executed_notebook(app, doctree) -> None:
     from jupyter_cache import get_cache
 
     try:
-        _, merged = get_cache(app.env.mystnb_config.execution_cache_path).merge_match_into_notebook(notebook)
+        cache = get_cache(app.env.mystnb_config.execution_cache_path)
+        _, merged = cache.merge_match_into_notebook(notebook)
     except KeyError:
         return
     target = Path(app.env.mystnb_config.output_folder, *f"{docname}.ipynb".split("/"))

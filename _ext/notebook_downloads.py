@@ -26,7 +26,6 @@ import zipfile
 from pathlib import Path
 
 import jupytext
-import nbformat
 
 NOTEBOOK_FORMAT = "md:myst"
 ARCHIVE = "notebooks/attention-masks-notebooks.zip"

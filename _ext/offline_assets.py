@@ -46,7 +46,8 @@ def strip_unused_scripts(app, pagename, templatename, context, doctree) -> None:
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [
-                asset for asset in context[key] if not _is_thebe(asset) and not _named(asset, unused)
+                asset for asset in context[key]
+                if not _is_thebe(asset) and not _named(asset, unused)
             ]
 
 

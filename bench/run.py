@@ -25,14 +25,13 @@ import argparse
 import io
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,7 +272,7 @@ def main() -> int:
     lines = [
         "# What readers and authors wait for: benchmark results",
         "",
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.",
         f"Load average (1, 5, 15 min) at the start: {load()[5:]}. Numbers from a real run on this",
         "machine; on a machine shared with other builds the timings (build ratios, slider, Lighthouse",
         "performance and LCP) are noisy: re-run `make bench` on a quiet machine before quoting them.",
@@ -358,7 +357,8 @@ def main() -> int:
                 yes(low[1][category] == 100))
         details += ["", f"## Lighthouse 12.2.3, mobile, every page ({start_load} at the start, {load()} at the end)",
                     "", "| page | performance | FCP s | LCP s | CLS | accessibility | best practices | SEO "
-                    "| transferred MB | failing audits |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                    "| transferred MB | failing audits |",
+                    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for name, found in reports:
             failing = ", ".join(sorted(found["failed_audits"])) or "none"
             details.append(

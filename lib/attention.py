@@ -35,61 +35,46 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lib.errors import MaskError, MaskTypeError
+from lib import checks
+from lib.checks import public_api
+from lib.errors import MaskError
 
 LARGE_NEGATIVE = -1e9
 """What Keras's ``Softmax`` puts in place of a masked score (float32 and float64)."""
 
+_MASK_HINT = "A boolean array here is probably a mask passed in place of a tensor."
 
-def _as_array(value: Any, argument: str) -> np.ndarray:
-    """A NumPy array from an array, nested list or tensor; ragged or non-numbers are an error."""
-    try:
-        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
-    except ValueError:  # NumPy >= 1.24 refuses ragged nested lists outright
-        array = np.empty(0, dtype=object)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        received = "ragged or mixed data" if array.dtype == object else f"dtype {array.dtype}"
-        raise MaskTypeError.expected(
-            argument, "a rectangular array of numbers", f"{type(value).__name__} with {received}"
-        )
+
+def _numbers(value: Any, argument: str, ranks: int, layout: str) -> np.ndarray:
+    """A finite, non-boolean NumPy array of rank ``ranks``."""
+    array = checks.as_array(value, argument)
+    checks.rank(array, ranks, argument, layout)
+    checks.dtype_family(array, argument, "number", hint=_MASK_HINT)
+    checks.finite(array, argument)
     return array
-
-
-def _check_rank(array: np.ndarray, rank: int, argument: str, layout: str) -> None:
-    if array.ndim != rank:
-        raise MaskError.expected(argument, f"rank {rank} {layout}", f"shape {array.shape}")
-
-
-def _check_floats(array: np.ndarray, argument: str) -> None:
-    if array.dtype == bool:
-        raise MaskTypeError.expected(
-            argument, "a float array", "dtype bool", "Is this a mask passed in place of a tensor?"
-        )
 
 
 def _check_attention_mask(attention_mask: Any, batch: int, queries: int, keys: int) -> np.ndarray:
     """A boolean (B, T, S) mask, or one with 1 on axes to broadcast, e.g. a (B, 1, S) key mask."""
-    mask = _as_array(attention_mask, "attention_mask")
-    if mask.dtype != bool:
-        raise MaskTypeError.expected(
-            "attention_mask",
-            "dtype bool (True = may attend)",
-            f"dtype {mask.dtype}",
-            "Build it with lib.masks, or cast it with tf.cast(mask, tf.bool).",
-        )
     target = (batch, queries, keys)
-    if mask.ndim != 3 or any(m not in (1, t) for m, t in zip(mask.shape, target)):
+    layout = f"(B, T, S) = {target}, or 1 on an axis to broadcast"
+    mask = checks.as_array(attention_mask, "attention_mask")
+    checks.rank(mask, 3, "attention_mask", layout,
+                "A (B, 1, 1, S) mask, as in older tutorials, has one axis too many: drop axis 1."
+                if mask.ndim == 4 else "")
+    checks.dtype_family(mask, "attention_mask", "bool", "True = may attend",
+                        "Build it with lib.masks, or cast it with tf.cast(mask, tf.bool).")
+    if any(m not in (1, t) for m, t in zip(mask.shape, target)):
         raise MaskError.expected(
             "attention_mask",
             f"shape (B, T, S) = {target}, or 1 on an axis to broadcast, e.g. (B, 1, S) = "
             f"{(batch, 1, keys)}",
             f"shape {mask.shape}",
-            "A (B, 1, 1, S) mask, as in older tutorials, has one axis too many: drop axis 1."
-            if mask.ndim == 4 else "",
         )
     return mask
 
 
+@public_api
 def reference_attention(
     query: Any, key: Any, value: Any, attention_mask: Any | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -113,16 +98,9 @@ def reference_attention(
     >>> weights[0, 0].tolist()          # row 1 has no key left: all zeros
     [[1.0, 0.0], [0.0, 0.0]]
     """
-    query = _as_array(query, "query")
-    key = _as_array(key, "key")
-    value = _as_array(value, "value")
-    for array, argument, layout in (
-        (query, "query", "(B, H, T, d)"),
-        (key, "key", "(B, H, S, d)"),
-        (value, "value", "(B, H, S, d_v)"),
-    ):
-        _check_rank(array, 4, argument, layout)
-        _check_floats(array, argument)
+    query = _numbers(query, "query", 4, "(B, H, T, d)")
+    key = _numbers(key, "key", 4, "(B, H, S, d)")
+    value = _numbers(value, "value", 4, "(B, H, S, d_v)")
     batch, heads, queries, depth = query.shape
     if key.shape[:2] != (batch, heads) or key.shape[3] != depth:
         raise MaskError.expected(
@@ -152,6 +130,7 @@ def reference_attention(
     return outputs, weights
 
 
+@public_api
 def attention_layer(
     num_heads: int = 2, key_dim: int = 4, model_dim: int = 8, seed: int = 0
 ) -> keras.layers.MultiHeadAttention:
@@ -168,13 +147,12 @@ def attention_layer(
     >>> [tuple(w.shape) for w in layer.get_weights()][:2]   # query kernel (D, H, key_dim), bias
     [(8, 2, 4), (2, 4)]
     """
-    for name, number in (("num_heads", num_heads), ("key_dim", key_dim), ("model_dim", model_dim)):
-        if isinstance(number, bool) or not isinstance(number, (int, np.integer)) or number < 1:
-            raise MaskError.expected(name, "a positive int", repr(number))
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise MaskTypeError.expected("seed", "an int", repr(seed))
-    layer = keras.layers.MultiHeadAttention(num_heads=int(num_heads), key_dim=int(key_dim))
-    layer.build((None, None, int(model_dim)), (None, None, int(model_dim)))
+    num_heads = checks.integer(num_heads, "num_heads", 1)
+    key_dim = checks.integer(key_dim, "key_dim", 1)
+    model_dim = checks.integer(model_dim, "model_dim", 1)
+    seed = checks.integer(seed, "seed", 0)
+    layer = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim)
+    layer.build((None, None, model_dim), (None, None, model_dim))
     rng = np.random.default_rng(seed)
     for variable in layer.weights:
         scale = 0.1 if variable.name == "bias" else 0.5
@@ -182,21 +160,18 @@ def attention_layer(
     return layer
 
 
-def _check_layer(layer: Any) -> keras.layers.MultiHeadAttention:
-    if not isinstance(layer, keras.layers.MultiHeadAttention):
-        raise MaskTypeError.expected(
-            "layer", "a keras.layers.MultiHeadAttention", f"{type(layer).__name__}",
-            "Build one with lib.attention.attention_layer().",
-        )
-    return layer
-
-
 def _as_input(value: Any, argument: str) -> Any:
-    """Tensors unchanged (their Keras mask too); anything else as a float32 NumPy array."""
+    """Float tensors unchanged (their Keras mask too); arrays and lists of numbers as float32.
+
+    Either way the values must be finite and of rank 3 (checked by :func:`_check_inputs`).
+    """
     if isinstance(value, (tf.Tensor, tf.Variable, keras.Variable)):
+        checks.dtype_family(value, argument, "float", "the layer's inputs", _MASK_HINT)
+        checks.finite(value, argument)
         return value
-    array = _as_array(value, argument)
-    _check_floats(array, argument)
+    array = checks.as_array(value, argument)
+    checks.dtype_family(array, argument, "number", hint=_MASK_HINT)
+    checks.finite(array, argument)
     return array.astype(np.float32)
 
 
@@ -212,17 +187,9 @@ def _check_inputs(
                                      ("key", key, "(B, S, D)")):
         if tensor is None:
             continue
-        shape = tuple(tensor.shape) if hasattr(tensor, "shape") else np.shape(tensor)
-        if len(shape) != 3:
-            raise MaskError.expected(argument, f"rank 3 {layout}", f"shape {shape}")
-        shapes[argument] = shape
-    for argument in ("value", "key"):
-        if argument in shapes and shapes[argument][0] != shapes["query"][0]:
-            raise MaskError.expected(
-                argument,
-                f"the batch size B={shapes['query'][0]} of `query` {shapes['query']}",
-                f"B={shapes[argument][0]} (shape {shapes[argument]})",
-            )
+        checks.rank(tensor, 3, argument, layout)
+        checks.same_batch(query, "query", tensor, argument)
+        shapes[argument] = tuple(tensor.shape)
     if "key" in shapes and shapes["key"][1] != shapes["value"][1]:
         raise MaskError.expected(
             "key", f"S={shapes['value'][1]} positions, as `value` {shapes['value']}",
@@ -240,6 +207,7 @@ def _check_inputs(
     return shapes["query"][0], shapes["query"][1], shapes["value"][1]
 
 
+@public_api
 def run_attention(
     layer: keras.layers.MultiHeadAttention,
     query: Any,
@@ -263,7 +231,7 @@ def run_attention(
     >>> outputs.shape, weights.shape
     ((2, 6, 8), (2, 2, 6, 6))
     """
-    layer = _check_layer(layer)
+    layer = checks.attention_layer(layer, built=False)
     same = value is None or value is query
     query = _as_input(query, "query")
     value = query if same else _as_input(value, "value")
@@ -277,6 +245,7 @@ def run_attention(
     return np.asarray(outputs), np.asarray(weights)
 
 
+@public_api
 def reference_multihead_attention(
     layer: keras.layers.MultiHeadAttention,
     query: Any,
@@ -301,11 +270,7 @@ def reference_multihead_attention(
     >>> bool(np.allclose(outputs, expected, atol=1e-5))
     True
     """
-    layer = _check_layer(layer)
-    if not layer.built:
-        raise MaskError.expected(
-            "layer", "a built layer (call it once, or use attention_layer())", "an unbuilt layer"
-        )
+    layer = checks.attention_layer(layer)
     config = layer.get_config()
     defaults = {
         "use_gate": (None, False), "attention_axes": (None, (1,), [1]), "sliding_window": (None,)
@@ -322,11 +287,12 @@ def reference_multihead_attention(
         )
     value = query if value is None else value
     key = value if key is None else key
-    arrays = {}
-    for argument, tensor in (("query", query), ("value", value), ("key", key)):
-        array = _as_array(tensor, argument)
-        _check_floats(array, argument)
-        arrays[argument] = array.astype(np.float64)
+    arrays = {
+        argument: _numbers(tensor, argument, 3, layout).astype(np.float64)
+        for argument, tensor, layout in (
+            ("query", query, "(B, T, D)"), ("value", value, "(B, S, D)"), ("key", key, "(B, S, D)")
+        )
+    }
     batch, queries, keys = _check_inputs(layer, arrays["query"], arrays["value"], arrays["key"])
 
     def project(dense, inputs: np.ndarray) -> np.ndarray:   # (B, L, D) -> (B, H, L, k)

@@ -33,81 +33,24 @@ from typing import Any
 
 import numpy as np
 
-from lib.errors import MaskError, MaskTypeError
+from lib import checks
+from lib.checks import ADDITIVE_THRESHOLD, public_api
+from lib.errors import MaskError
+
+__all__ = [
+    "NEG", "ADDITIVE_THRESHOLD", "keras_to_torch_key_padding", "torch_key_padding_to_keras",
+    "keras_to_torch_attn_mask", "torch_attn_mask_to_keras", "keras_to_sdpa", "sdpa_to_keras",
+    "hf_to_keras_padding", "keras_padding_to_hf", "keras_to_additive", "additive_to_keras",
+    "softmax", "old_tf_padding_to_keras", "keras_padding_to_old_tf",
+]
 
 NEG = -1e9
 """The default large negative number of an additive mask (Keras's own softmax uses -1e9 too)."""
 
-ADDITIVE_THRESHOLD = -1e4
-"""An additive entry at or below this counts as *drop* (older BERT code used -10000.0)."""
-
-
-# --- checks -----------------------------------------------------------------------------------
-
-def _array(value: Any, argument: str) -> np.ndarray:
-    """A NumPy view of ``value`` (tensor, array or nested list)."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except ValueError:                       # NumPy 2 refuses ragged nested lists
-        array = np.empty(0, dtype=object)
-    if array.dtype == object:
-        raise MaskTypeError.expected(
-            argument,
-            "a rectangular array of numbers or booleans",
-            f"ragged or mixed data ({type(value).__name__})",
-            "Pad the sequences to one length first (lib.padding.pad_batch).",
-        )
-    return array
-
-
-def _describe(array: np.ndarray) -> str:
-    return f"shape {array.shape} and dtype {array.dtype}"
-
-
-def _check_rank(array: np.ndarray, ranks: tuple[int, ...], argument: str, layout: str) -> None:
-    if array.ndim not in ranks:
-        wanted = " or ".join(str(rank) for rank in ranks)
-        raise MaskError.expected(
-            argument, f"rank {wanted} {layout}", f"rank {array.ndim} ({_describe(array)})"
-        )
-
-
-def _check_bool(array: np.ndarray, argument: str, meaning: str) -> None:
-    if array.dtype != np.bool_:
-        raise MaskTypeError.expected(
-            argument, f"dtype bool ({meaning})", f"dtype {array.dtype}",
-            "Convert 0/1 masks with array.astype(bool) after checking which value means what.",
-        )
-
-
-def _check_binary(array: np.ndarray, argument: str, meaning: str) -> None:
-    """Integers, floats or booleans, with every value 0 or 1."""
-    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)):
-        raise MaskTypeError.expected(
-            argument, f"numbers 0 and 1 ({meaning})", f"dtype {array.dtype}"
-        )
-    others = np.unique(array[(array != 0) & (array != 1)])
-    if others.size:
-        raise MaskError.expected(
-            argument, f"only the values 0 and 1 ({meaning})", f"also {others[:5].tolist()}"
-        )
-
-
-def _check_float(array: np.ndarray, argument: str, meaning: str) -> None:
-    if not np.issubdtype(array.dtype, np.floating):
-        raise MaskTypeError.expected(argument, f"a float dtype ({meaning})", f"dtype {array.dtype}")
-
-
-def _check_positive_int(value: Any, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise MaskError.expected(argument, "a positive int", repr(value))
-    return int(value)
-
 
 # --- PyTorch nn.MultiheadAttention ------------------------------------------------------------
 
+@public_api
 def keras_to_torch_key_padding(padding_mask: Any) -> np.ndarray:
     """Keras (B, S) padding mask (``True`` = real) to PyTorch's ``key_padding_mask``.
 
@@ -117,12 +60,11 @@ def keras_to_torch_key_padding(padding_mask: Any) -> np.ndarray:
     >>> keras_to_torch_key_padding([[True, False]])
     array([[False,  True]])
     """
-    mask = _array(padding_mask, "padding_mask")
-    _check_rank(mask, (2,), "padding_mask", "(B, S)")
-    _check_bool(mask, "padding_mask", "True = real token")
+    mask = checks.boolean_mask(padding_mask, "padding_mask", (2,), "(B, S)", "True = real token")
     return ~mask
 
 
+@public_api
 def torch_key_padding_to_keras(key_padding_mask: Any) -> np.ndarray:
     """PyTorch's (B, S) ``key_padding_mask`` (``True`` = ignore) to a Keras padding mask.
 
@@ -132,12 +74,12 @@ def torch_key_padding_to_keras(key_padding_mask: Any) -> np.ndarray:
     >>> torch_key_padding_to_keras([[False, True]])
     array([[ True, False]])
     """
-    mask = _array(key_padding_mask, "key_padding_mask")
-    _check_rank(mask, (2,), "key_padding_mask", "(B, S)")
-    _check_bool(mask, "key_padding_mask", "True = ignore this key")
+    mask = checks.boolean_mask(key_padding_mask, "key_padding_mask", (2,), "(B, S)",
+                               "True = ignore this key")
     return ~mask
 
 
+@public_api
 def keras_to_torch_attn_mask(attention_mask: Any, num_heads: int | None = None) -> np.ndarray:
     """Keras (B, T, S) ``attention_mask`` to a boolean ``attn_mask`` of ``nn.MultiheadAttention``.
 
@@ -153,22 +95,22 @@ def keras_to_torch_attn_mask(attention_mask: Any, num_heads: int | None = None) 
     >>> keras_to_torch_attn_mask(np.ones((2, 1, 3), bool), num_heads=4).shape
     (8, 1, 3)
     """
-    mask = _array(attention_mask, "attention_mask")
-    _check_rank(mask, (3,), "attention_mask", "(B, T, S)")
-    _check_bool(mask, "attention_mask", "True = may attend")
+    mask = checks.boolean_mask(attention_mask, "attention_mask", (3,), "(B, T, S)",
+                               "True = may attend")
     if num_heads is None:
         if not (mask == mask[:1]).all():
             raise MaskError.expected(
                 "attention_mask",
                 "the same (T, S) mask for every sentence when num_heads is not given",
-                f"a mask that differs between sentences ({_describe(mask)})",
+                f"a mask that differs between sentences ({checks.describe(mask)})",
                 "Pass num_heads to get PyTorch's (B * H, T, S) layout.",
             )
         return ~mask[0]
-    heads = _check_positive_int(num_heads, "num_heads")
+    heads = checks.integer(num_heads, "num_heads", 1)
     return np.repeat(~mask, heads, axis=0)
 
 
+@public_api
 def torch_attn_mask_to_keras(attn_mask: Any, num_heads: int | None = None) -> np.ndarray:
     """A boolean ``nn.MultiheadAttention`` ``attn_mask`` (``True`` = not allowed) to a Keras mask.
 
@@ -181,20 +123,19 @@ def torch_attn_mask_to_keras(attn_mask: Any, num_heads: int | None = None) -> np
     >>> torch_attn_mask_to_keras(np.zeros((6, 2, 2), bool), num_heads=3).shape
     (2, 2, 2)
     """
-    mask = _array(attn_mask, "attn_mask")
-    _check_rank(mask, (2, 3), "attn_mask", "(T, S) or (B * H, T, S)")
-    _check_bool(mask, "attn_mask", "True = not allowed")
+    mask = checks.boolean_mask(attn_mask, "attn_mask", (2, 3), "(T, S) or (B * H, T, S)",
+                               "True = not allowed")
     if mask.ndim == 2:
         return ~mask[np.newaxis]
     if num_heads is None:
         raise MaskError.expected(
             "num_heads", "the number of heads H for a rank-3 (B * H, T, S) attn_mask", "None"
         )
-    heads = _check_positive_int(num_heads, "num_heads")
+    heads = checks.integer(num_heads, "num_heads", 1)
     if mask.shape[0] % heads:
         raise MaskError.expected(
             "attn_mask", f"a first axis that is a multiple of num_heads={heads} (B * H)",
-            f"{mask.shape[0]} ({_describe(mask)})",
+            f"{mask.shape[0]} ({checks.describe(mask)})",
         )
     per_head = mask.reshape(mask.shape[0] // heads, heads, *mask.shape[1:])
     if not (per_head == per_head[:, :1]).all():
@@ -208,6 +149,7 @@ def torch_attn_mask_to_keras(attn_mask: Any, num_heads: int | None = None) -> np
 
 # --- PyTorch scaled_dot_product_attention -----------------------------------------------------
 
+@public_api
 def keras_to_sdpa(attention_mask: Any) -> np.ndarray:
     """Keras (B, T, S) mask to a boolean ``scaled_dot_product_attention`` mask (B, 1, T, S).
 
@@ -217,12 +159,12 @@ def keras_to_sdpa(attention_mask: Any) -> np.ndarray:
     >>> keras_to_sdpa(np.ones((2, 3, 4), bool)).shape
     (2, 1, 3, 4)
     """
-    mask = _array(attention_mask, "attention_mask")
-    _check_rank(mask, (3,), "attention_mask", "(B, T, S)")
-    _check_bool(mask, "attention_mask", "True = may attend")
+    mask = checks.boolean_mask(attention_mask, "attention_mask", (3,), "(B, T, S)",
+                               "True = may attend")
     return mask[:, np.newaxis]
 
 
+@public_api
 def sdpa_to_keras(attn_mask: Any) -> np.ndarray:
     """A boolean ``scaled_dot_product_attention`` mask, (T, S) or (B, 1, T, S), to Keras (B, T, S).
 
@@ -231,21 +173,21 @@ def sdpa_to_keras(attn_mask: Any) -> np.ndarray:
     >>> sdpa_to_keras(np.ones((3, 4), bool)).shape
     (1, 3, 4)
     """
-    mask = _array(attn_mask, "attn_mask")
-    _check_rank(mask, (2, 4), "attn_mask", "(T, S) or (B, 1, T, S)")
-    _check_bool(mask, "attn_mask", "True = take part")
+    mask = checks.boolean_mask(attn_mask, "attn_mask", (2, 4), "(T, S) or (B, 1, T, S)",
+                               "True = take part")
     if mask.ndim == 2:
         return mask[np.newaxis]
     if mask.shape[1] != 1:
         raise MaskError.expected(
             "attn_mask", "a head axis of size 1, (B, 1, T, S): Keras shares one mask across heads",
-            f"{_describe(mask)}",
+            f"{checks.describe(mask)}",
         )
     return mask[:, 0]
 
 
 # --- Hugging Face -----------------------------------------------------------------------------
 
+@public_api
 def hf_to_keras_padding(attention_mask: Any) -> np.ndarray:
     """A Hugging Face (B, S) ``attention_mask`` (1 = real token) to a Keras padding mask.
 
@@ -255,26 +197,26 @@ def hf_to_keras_padding(attention_mask: Any) -> np.ndarray:
     >>> hf_to_keras_padding(np.array([[1, 1, 0]], dtype=np.int64))
     array([[ True,  True, False]])
     """
-    mask = _array(attention_mask, "attention_mask")
-    _check_rank(mask, (2,), "attention_mask", "(B, S) Hugging Face padding mask")
-    _check_binary(mask, "attention_mask", "1 = real token, 0 = padding")
+    mask = checks.as_array(attention_mask, "attention_mask")
+    checks.rank(mask, 2, "attention_mask", "(B, S) Hugging Face padding mask")
+    checks.binary_values(mask, "attention_mask", "1 = real token, 0 = padding")
     return mask.astype(bool)
 
 
+@public_api
 def keras_padding_to_hf(padding_mask: Any) -> np.ndarray:
     """A Keras (B, S) padding mask to Hugging Face's ``attention_mask``: ``int64``, 1 = real token.
 
     >>> keras_padding_to_hf([[True, False]])
     array([[1, 0]])
     """
-    mask = _array(padding_mask, "padding_mask")
-    _check_rank(mask, (2,), "padding_mask", "(B, S)")
-    _check_bool(mask, "padding_mask", "True = real token")
+    mask = checks.boolean_mask(padding_mask, "padding_mask", (2,), "(B, S)", "True = real token")
     return mask.astype(np.int64)
 
 
 # --- additive float masks ---------------------------------------------------------------------
 
+@public_api
 def keras_to_additive(mask: Any, neg: float = NEG, dtype: Any = np.float32) -> np.ndarray:
     """A boolean mask of any shape to an additive one: 0.0 where ``True``, ``neg`` where ``False``.
 
@@ -285,16 +227,22 @@ def keras_to_additive(mask: Any, neg: float = NEG, dtype: Any = np.float32) -> n
     >>> keras_to_additive([[True, False]], neg=-np.inf)
     array([[  0., -inf]], dtype=float32)
     """
-    array = _array(mask, "mask")
-    _check_bool(array, "mask", "True = may attend")
-    is_number = isinstance(neg, (int, float, np.floating, np.integer)) and not isinstance(neg, bool)
-    if not is_number or not neg <= ADDITIVE_THRESHOLD:
+    array = checks.as_array(mask, "mask")
+    checks.dtype_family(array, "mask", "bool", "True = may attend")
+    neg = checks.real(neg, "neg", maximum=ADDITIVE_THRESHOLD, allow_infinite=True,
+                      hint="A large negative number, or -inf.")
+    dtype = checks.float_dtype(dtype, "dtype")
+    lowest = float(np.finfo(dtype).min)
+    if np.isfinite(neg) and neg < lowest:
         raise MaskError.expected(
-            "neg", f"a large negative number (<= {ADDITIVE_THRESHOLD:g}, or -inf)", repr(neg)
+            "neg", f"a number that {dtype} can hold (>= {lowest:g}), or -inf", f"{neg:g}",
+            f"In {dtype}, {neg:g} would become -inf, and a row with no allowed key NaN. "
+            f"Use neg={lowest:g} (np.finfo(np.{dtype}).min) or a wider dtype.",
         )
     return np.where(array, 0.0, neg).astype(dtype)
 
 
+@public_api
 def additive_to_keras(additive: Any) -> np.ndarray:
     """An additive float mask (0 = keep, large negative or -inf = drop) to a boolean one.
 
@@ -303,21 +251,10 @@ def additive_to_keras(additive: Any) -> np.ndarray:
     >>> additive_to_keras([[0.0, -1e9, -np.inf]])
     array([[ True, False, False]])
     """
-    array = _array(additive, "additive")
-    _check_float(array, "additive", "0 = keep, large negative = drop")
-    keep = array == 0
-    drop = array <= ADDITIVE_THRESHOLD
-    others = np.unique(array[~(keep | drop)])
-    if others.size:
-        raise MaskError.expected(
-            "additive",
-            f"only 0 (keep) and large negative values (<= {ADDITIVE_THRESHOLD:g}, drop)",
-            f"also {others[:5].tolist()}",
-            "A soft bias (e.g. ALiBi or relative positions) is not a mask and has no boolean form.",
-        )
-    return keep
+    return checks.additive_values(checks.as_array(additive, "additive"), "additive")
 
 
+@public_api
 def softmax(scores: Any, axis: int = -1) -> np.ndarray:
     """A plain NumPy softmax (max subtracted first), for checking additive masks by hand.
 
@@ -327,8 +264,11 @@ def softmax(scores: Any, axis: int = -1) -> np.ndarray:
     >>> softmax(np.array([0.0, 0.0, -1e9], dtype=np.float32)).tolist()
     [0.5, 0.5, 0.0]
     """
-    array = _array(scores, "scores")
-    _check_float(array, "scores", "attention scores")
+    array = checks.as_array(scores, "scores")
+    checks.dtype_family(array, "scores", "float", "attention scores")
+    if array.ndim == 0:
+        checks.rank(array, tuple(range(1, 33)), "scores", "(at least one axis)")
+    checks.integer(axis, "axis", -array.ndim, array.ndim - 1)
     with np.errstate(invalid="ignore"):
         shifted = np.exp(array - array.max(axis=axis, keepdims=True))
         return shifted / shifted.sum(axis=axis, keepdims=True)
@@ -336,6 +276,7 @@ def softmax(scores: Any, axis: int = -1) -> np.ndarray:
 
 # --- the older TensorFlow tutorial ------------------------------------------------------------
 
+@public_api
 def old_tf_padding_to_keras(mask: Any) -> np.ndarray:
     """The older TensorFlow tutorial's (B, 1, 1, S) float mask (1.0 = pad) to a Keras (B, S) mask.
 
@@ -347,21 +288,20 @@ def old_tf_padding_to_keras(mask: Any) -> np.ndarray:
     >>> old_tf_padding_to_keras(np.array([[[[0.0, 0.0, 1.0]]]], dtype=np.float32))
     array([[ True,  True, False]])
     """
-    array = _array(mask, "mask")
-    _check_rank(array, (4,), "mask", "(B, 1, 1, S)")
+    array = checks.as_array(mask, "mask")
+    checks.rank(array, 4, "mask", "(B, 1, 1, S)")
     if array.shape[1:3] != (1, 1):
-        raise MaskError.expected("mask", "shape (B, 1, 1, S)", f"{_describe(array)}")
-    _check_binary(array, "mask", "1.0 = pad, 0.0 = real token")
+        raise MaskError.expected("mask", "shape (B, 1, 1, S)", f"{checks.describe(array)}")
+    checks.binary_values(array, "mask", "1.0 = pad, 0.0 = real token")
     return array[:, 0, 0, :] == 0
 
 
+@public_api
 def keras_padding_to_old_tf(padding_mask: Any) -> np.ndarray:
     """A Keras (B, S) padding mask to the older TensorFlow tutorial's (B, 1, 1, S) mask, 1.0 = pad.
 
     >>> keras_padding_to_old_tf([[True, False]]).tolist()
     [[[[0.0, 1.0]]]]
     """
-    array = _array(padding_mask, "padding_mask")
-    _check_rank(array, (2,), "padding_mask", "(B, S)")
-    _check_bool(array, "padding_mask", "True = real token")
+    array = checks.boolean_mask(padding_mask, "padding_mask", (2,), "(B, S)", "True = real token")
     return (~array).astype(np.float32)[:, np.newaxis, np.newaxis, :]

@@ -44,11 +44,13 @@ import importlib
 import inspect
 import sys
 import textwrap
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from lib import checks
 from lib.errors import MaskError, MaskTypeError
 
 __all__ = [
@@ -80,13 +82,10 @@ _ATTENTION_MODULES = ("keras.", "tf_keras.")
 
 def _check_ids(value: Any, argument: str) -> np.ndarray:
     """One (B, L) matrix of integer token ids, as NumPy."""
-    # Imported here: lib._checks imports TensorFlow, which `--help` should not wait for.
-    from lib._checks import as_tensor, check_integer, check_rank
-
-    tensor = as_tensor(value, argument)
-    check_integer(tensor, argument)
-    check_rank(tensor, 2, argument, "(B, L) token ids")
-    return np.asarray(tensor.numpy())
+    ids = checks.as_array(value, argument)
+    checks.dtype_family(ids, argument, "integer", "token ids")
+    checks.rank(ids, 2, argument, "(B, L) token ids")
+    return ids
 
 
 def _list_names(model: Any, count: int) -> list[str]:
@@ -101,7 +100,8 @@ def _named_inputs(inputs: Any, model: Any = None) -> tuple[dict[str, np.ndarray]
     """``inputs`` as ``{name: (B, L) ids}`` and how they were given (``single/list/dict``)."""
     if isinstance(inputs, Mapping):
         if not inputs:
-            raise MaskError.expected("inputs", "at least one (B, L) matrix of token ids", "an empty dict")
+            raise MaskError.expected("inputs", "at least one (B, L) matrix of token ids",
+                                     "an empty dict")
         named = {str(k): _check_ids(v, f"inputs[{k!r}]") for k, v in inputs.items()}
         kind = "dict"
     elif isinstance(inputs, (list, tuple)) and inputs and not np.isscalar(inputs[0]) and (
@@ -208,7 +208,7 @@ def _as_numpy(value: Any) -> np.ndarray | None:
         return None
     try:
         return np.array(value)
-    except Exception:  # noqa: BLE001 - symbolic tensors raise various errors
+    except Exception:
         return None
 
 
@@ -234,7 +234,8 @@ def _is_attention(layer: Any) -> bool:
 
 
 def _attribute_paths(model: Any) -> dict[int, str]:
-    """``id(layer) -> "encoder[0]['self']"``: where each sub-layer sits in the model's attributes."""
+    """``id(layer) -> "encoder[0]['self']"``: where each sub-layer sits in the model's
+    attributes."""
     paths: dict[int, str] = {}
     seen: set[int] = set()
 
@@ -502,7 +503,8 @@ def _judge_call(
         for key_name in keys:
             if record.self_attention and query_name != key_name:
                 continue
-            verdict = _judge(record, _real(named[query_name], pad_id), _real(named[key_name], pad_id))
+            verdict = _judge(record, _real(named[query_name], pad_id),
+                             _real(named[key_name], pad_id))
             readings.append((verdict, query_name, key_name))
     if not readings:
         return None
@@ -510,7 +512,8 @@ def _judge_call(
     readings.sort(key=lambda r: (r[0]["leak"], r[0]["hides"], not r[0]["matches"]))
     verdict, query_name, key_name = readings[0]
     unsure = len({(q, k) for _, q, k in readings}) > 1 and any(
-        (r[0]["leak"], r[0]["hides"], r[0]["matches"]) != (verdict["leak"], verdict["hides"], verdict["matches"])
+        (r[0]["leak"], r[0]["hides"], r[0]["matches"])
+        != (verdict["leak"], verdict["hides"], verdict["matches"])
         for r in readings
     )
     return verdict, query_name, key_name, unsure
@@ -635,17 +638,20 @@ class MaskReport:
         if self.gap is None:
             return "padding invariance: not measured (the inputs could not be made longer)"
         status = "ok" if self.gap <= self.tolerance else "LEAK"
-        runs = ", ".join(f"{name} {'/'.join(map(str, sizes))}" for name, sizes in self.lengths.items())
+        runs = ", ".join(f"{name} {'/'.join(map(str, sizes))}"
+                         for name, sizes in self.lengths.items())
         return (f"padding invariance: largest change at real tokens {self.gap:.3g} "
                 f"(tolerance {self.tolerance:g}): {status}; lengths run: {runs}")
 
     def __str__(self) -> str:
         table = [list(self._COLUMNS)] + [self._cells(row) for row in self.rows]
         widths = [max(len(line[i]) for line in table) for i in range(len(self._COLUMNS))]
-        text = [f"verdict: {self.verdict}" + (f"  ({self.keras_version})" if self.keras_version else "")]
+        version = f"  ({self.keras_version})" if self.keras_version else ""
+        text = [f"verdict: {self.verdict}{version}"]
         if self.rows:
             for index, line in enumerate(table):
-                text.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+                cells = (cell.ljust(width) for cell, width in zip(line, widths))
+                text.append("  ".join(cells).rstrip())
                 if index == 0:
                     text.append("  ".join("-" * width for width in widths))
         text.append(textwrap.fill(self._gap_line(), 88, subsequent_indent="  "))
@@ -675,7 +681,8 @@ class MaskReport:
         # shows other HTML outputs as a light box in dark mode).
         table = (
             f"<div class='doctor-scroll' tabindex='0' role='region' "
-            f"aria-label='attention layers, verdict {esc(self.verdict)}'><table class='dataframe doctor-table'><thead><tr>{head}</tr></thead>"
+            f"aria-label='attention layers, verdict {esc(self.verdict)}'>"
+            f"<table class='dataframe doctor-table'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>" if self.rows else ""
         )
         items = "".join(f"<li>{esc(line)}</li>" for line in self.diagnosis())
@@ -730,7 +737,8 @@ def _output_change(
         if first.ndim >= 2 and first.shape[1] != second.shape[1]:
             owners = [
                 name for name in named
-                if named[name].shape[1] == first.shape[1] and longer[name].shape[1] == second.shape[1]
+                if named[name].shape[1] == first.shape[1]
+                and longer[name].shape[1] == second.shape[1]
             ]
             if not owners or first.shape[0] != named[owners[0]].shape[0]:
                 continue
@@ -782,7 +790,8 @@ def check_model(
         raise MaskError.expected("tolerance", "a positive number", repr(tolerance))
     extras = list(extra_lengths)
     if any(isinstance(e, bool) or not isinstance(e, (int, np.integer)) or e < 1 for e in extras):
-        raise MaskError.expected("extra_lengths", "positive whole numbers of pad columns", repr(extra_lengths))
+        raise MaskError.expected("extra_lengths", "positive whole numbers of pad columns",
+                                 repr(extra_lengths))
     layers = attention_layers(model)
     if not getattr(model, "built", True):
         raise MaskError.expected(
@@ -821,7 +830,7 @@ def check_model(
                 outputs = _call(model, run, kind)
             except (MaskError, KeyboardInterrupt):
                 raise
-            except Exception as err:  # noqa: BLE001 - any failure of the reader's model
+            except Exception as err:
                 shapes = ", ".join(f"{n} {tuple(ids.shape)}" for n, ids in run.items())
                 what = "the given inputs" if number == 0 else "inputs with padding appended"
                 hint = ("Pass extra_lengths=() to check the masks without longer inputs."
@@ -883,7 +892,8 @@ def check_model(
 
     gap = None
     for run_index in range(1, len(runs)):
-        change = _output_change(results[0][0], results[run_index][0], named, runs[run_index], pad_id)
+        change = _output_change(results[0][0], results[run_index][0], named, runs[run_index],
+                                pad_id)
         if change is not None:
             gap = change if gap is None else max(gap, change)
     if notes_fixed:
@@ -928,7 +938,8 @@ def plot_report(report: MaskReport, title: str = ""):
     from lib.plots import FALSE_COLOUR, HIGHLIGHT_COLOUR, TRUE_COLOUR
 
     if not isinstance(report, MaskReport):
-        raise MaskTypeError.expected("report", "a MaskReport from check_model", type(report).__name__)
+        raise MaskTypeError.expected("report", "a MaskReport from check_model",
+                                     type(report).__name__)
     columns = ("mask\napplied", "matches\nthe ids", "no padding\nleak", "output\nstable")
     rows = report.rows
     fig_height = 0.45 * max(len(rows), 1) + 1.4
@@ -1022,7 +1033,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="import MODULE first, e.g. the module that registers the model's "
                              "custom layers (may be repeated; the current folder is on the path)")
     parser.add_argument("--vocab-size", type=int, default=None,
-                        help="ids are drawn from [0, N); default: the smallest Embedding's input_dim")
+                        help="ids are drawn from [0, N); "
+                             "default: the smallest Embedding's input_dim")
     parser.add_argument("--batch", type=int, default=4, help="sentences in the batch (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random ids (default 0)")
     return parser
@@ -1054,7 +1066,7 @@ def _run_cli(args: argparse.Namespace) -> int:
 
     try:
         model = keras.saving.load_model(args.model)
-    except Exception as err:  # noqa: BLE001 - anything load_model raises
+    except Exception as err:
         raise MaskError.expected(
             "model", "a .keras file that keras.saving.load_model can read", repr(args.model),
             f"{_one_line(err)} (custom layers? use --import MODULE)",
@@ -1079,13 +1091,17 @@ def _run_cli(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: ``python -m lib.doctor MODEL.keras --length 12``; returns the exit status.
+    """The command line: ``python -m lib.doctor MODEL.keras --length 12``; returns the exit
+    status.
 
     Warnings that Keras gives while loading and running the model (such as a layer that
     "will destroy the mask") are printed once each, as one line, after the report.
     """
     import warnings
 
+    from lib.reproducible import quiet_tensorflow
+
+    quiet_tensorflow()  # before TensorFlow is imported: no C++ start-up log on the terminal
     args = _parser().parse_args(argv)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -1097,7 +1113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MaskError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except Exception as err:  # noqa: BLE001 - one line, never a traceback
+    except Exception as err:
         print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
 

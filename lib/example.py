@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lib.checks import public_api
 from lib.padding import pad_batch
 from lib.vocab import Vocabulary
 
@@ -18,17 +19,20 @@ SENTENCES = ("This is a very long sequence", "This is short")
 """The accepted answer's two sentences, the long one first."""
 
 
+@public_api
 def seed_vocabulary() -> Vocabulary:
     """The :class:`~lib.vocab.Vocabulary` fitted on :data:`SENTENCES`."""
     return Vocabulary.fit(SENTENCES)
 
 
+@public_api
 def seed_token_ids(length: int | None = None) -> np.ndarray:
     """The (2, 6) padded token ids of :data:`SENTENCES` (or padded to ``length``)."""
     vocab = seed_vocabulary()
     return pad_batch(vocab.encode_batch(SENTENCES), length=length)
 
 
+@public_api
 def seed_labels(length: int | None = None) -> list[list[str]]:
     """Axis labels for the padded batch: each word, and ``<pad>`` in the padded slots."""
     ids = seed_token_ids(length)

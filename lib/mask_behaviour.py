@@ -30,7 +30,8 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -169,7 +170,7 @@ def attention_path(api: Any, return_attention_scores: bool = False, dropout: flo
     dropout in training). ``'fused'``: it calls the ``dot_product_attention`` op instead.
 
     >>> import keras
-    >>> attention_path(keras, dropout=0.1)     # dropout above 0: the softmax path, even at inference
+    >>> attention_path(keras, dropout=0.1)     # dropout > 0: the softmax path, even at inference
     'softmax'
     """
     _check_api(api)
@@ -270,8 +271,7 @@ def measure(api: Any) -> dict[str, Any]:
 
     The keys are those of the version matrix (:data:`lib.version_matrix.FIELDS`).
     """
-    from lib.toy_transformer import (
-        padding_invariance_gap, toy_source_target, toy_transformer_class)
+    from lib.toy_transformer import padding_invariance_gap, toy_source_target, toy_transformer_class
 
     _check_api(api)
     source, target = toy_source_target()

@@ -13,16 +13,20 @@ array([[2, 7, 4, 5]], dtype=int32)
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 
-from lib.errors import MaskError, MaskTypeError
+from lib import checks
+from lib.checks import public_api
 
 PAD_ID = 0
-"""The id :func:`pad_batch` fills with; no real token may have it."""
+"""The token id that means padding: :func:`pad_batch` fills with it, no word of
+:class:`lib.vocab.Vocabulary` ever gets it, and ``Embedding(mask_zero=True)`` masks exactly it."""
 
 
+@public_api
 def pad_batch(
     sequences: Sequence[Sequence[int]],
     length: int | None = None,
@@ -35,48 +39,17 @@ def pad_batch(
     default here, and the seed's ``tf.pad``) puts zeros at the end;
     ``"pre"`` (the default of ``keras.utils.pad_sequences``) at the start.
     Sequences longer than ``length`` lose tokens at the end
-    (``truncating="post"``) or the start (``"pre"``).
+    (``truncating="post"``) or the start (``"pre"``). Every id must be from 1
+    to 2**31 - 1: 0 is padding, and larger ids do not fit in ``int32``.
     """
-    if isinstance(sequences, (str, bytes)) or not hasattr(sequences, "__len__"):
-        raise MaskTypeError.expected(
-            "sequences", "a list of token-id lists", f"{type(sequences).__name__}"
-        )
-    if len(sequences) == 0:
-        raise MaskError.expected("sequences", "at least one sequence", "an empty list")
-    for name, value in (("padding", padding), ("truncating", truncating)):
-        if value not in ("post", "pre"):
-            raise MaskError.expected(name, "'post' or 'pre'", repr(value))
-    rows = []
-    for index, sequence in enumerate(sequences):
-        row = np.asarray(sequence)
-        if row.ndim != 1:
-            raise MaskError.expected(
-                f"sequences[{index}]", "a flat list of token ids (rank 1)", f"rank {row.ndim}"
-            )
-        if row.size == 0:
-            raise MaskError.expected(
-                f"sequences[{index}]",
-                "at least one token",
-                "an empty sequence",
-                "Padded, it would be all padding: no token for its queries to attend to.",
-            )
-        if not np.issubdtype(row.dtype, np.integer):
-            raise MaskTypeError.expected(f"sequences[{index}]", "integer token ids", f"dtype {row.dtype}")
-        if (row <= PAD_ID).any():
-            positions = np.flatnonzero(row <= PAD_ID).tolist()
-            raise MaskError.expected(
-                f"sequences[{index}]",
-                "ids >= 1 (0 is reserved for padding)",
-                f"{row.tolist()}, with id(s) {row[positions].tolist()} at position(s) {positions}",
-                "Shift the ids by +1, as lib.vocab.Vocabulary does.",
-            )
-        rows.append(row)
-    longest = max(row.size for row in rows)
+    items = checks.sequence(sequences, "sequences", "token-id lists")
+    checks.one_of(padding, "padding", ("post", "pre"))
+    checks.one_of(truncating, "truncating", ("post", "pre"))
+    rows = [checks.token_sequence(row, f"sequences[{index}]") for index, row in enumerate(items)]
     if length is None:
-        length = longest
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
-        raise MaskError.expected("length", "a positive int", repr(length))
-    batch = np.full((len(rows), int(length)), PAD_ID, dtype=np.int32)
+        length = max(row.size for row in rows)
+    length = checks.integer(length, "length", 1)
+    batch = np.full((len(rows), length), PAD_ID, dtype=np.int32)
     for index, row in enumerate(rows):
         row = row[:length] if truncating == "post" else row[-length:]
         if padding == "post":
@@ -86,6 +59,7 @@ def pad_batch(
     return batch
 
 
+@public_api
 def random_sequences(
     batch_size: int,
     min_length: int = 1,
@@ -103,12 +77,25 @@ def random_sequences(
     >>> pad_batch(random_sequences(4, seed=0)).shape
     (4, 9)
     """
-    for name, value, low in (
-        ("batch_size", batch_size, 1), ("min_length", min_length, 1),
-        ("max_length", max_length, min_length), ("vocab_size", vocab_size, 2),
-    ):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise MaskError.expected(name, f"an int >= {low}", repr(value))
+    batch_size = checks.integer(batch_size, "batch_size", 1)
+    min_length = checks.integer(min_length, "min_length", 1)
+    max_length = checks.integer(max_length, "max_length", min_length)
+    vocab_size = checks.integer(vocab_size, "vocab_size", 2, checks.INT32_MAX)
+    seed = checks.integer(seed, "seed", 0)
     rng = np.random.default_rng(seed)
     lengths = rng.integers(min_length, max_length, endpoint=True, size=batch_size)
     return [rng.integers(1, vocab_size, size=int(length)).tolist() for length in lengths]
+
+
+@public_api
+def is_post_padded(token_ids: Any, pad_id: int = PAD_ID) -> np.ndarray:
+    """(B,) booleans: True where a row's padding is all at its end (no pad before a real token).
+
+    >>> is_post_padded([[1, 2, 0], [0, 1, 2], [1, 0, 2]]).tolist()
+    [True, False, False]
+    """
+    ids = checks.as_array(token_ids, "token_ids")
+    checks.rank(ids, 2, "token_ids", "(B, S) token ids")
+    real = ids != pad_id
+    # post-padded: once a pad appears, no real token follows it
+    return ~np.any(np.cumsum(~real, axis=1).astype(bool) & real, axis=1)

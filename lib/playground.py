@@ -26,14 +26,22 @@ vocabulary (:mod:`lib.vocab`), padding (:mod:`lib.padding`), masks
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
+from lib import checks
 from lib.attention import attention_layer, run_attention
-from lib.errors import MaskError, MaskTypeError
-from lib.masks import causal_mask
+from lib.checks import public_api
+from lib.errors import MaskError
+from lib.masks import (
+    causal_mask,
+    combine,
+    cross_attention_mask,
+    padding_mask,
+    self_attention_mask,
+)
 from lib.padding import pad_batch
 from lib.vocab import Vocabulary, split
 
@@ -65,17 +73,15 @@ class PlaygroundResult:
     weights: np.ndarray             # (B, H, T, S) float
 
 
+@public_api
 def check_sentences(sentences: Sequence[str]) -> list[str]:
     """1 to 4 non-empty sentences of at most 10 words each, or a :class:`~lib.errors.MaskError`."""
-    if isinstance(sentences, str):
-        raise MaskTypeError.expected("sentences", "a list of sentences", f"a single str {sentences!r}")
-    sentences = [s for s in sentences]
-    if not 1 <= len(sentences) <= MAX_SENTENCES:
-        raise MaskError.expected("sentences", f"1 to {MAX_SENTENCES} sentences", f"{len(sentences)}")
+    sentences = checks.sequence(sentences, "sentences", "sentences", 1, MAX_SENTENCES)
     for index, sentence in enumerate(sentences):
-        words = split(sentence)
+        words = checks.text(sentence, f"sentences[{index}]").split()
         if not words:
-            raise MaskError.expected(f"sentences[{index}]", "at least one word", "an empty sentence")
+            raise MaskError.expected(f"sentences[{index}]", "at least one word",
+                                     "an empty sentence")
         if len(words) > MAX_LENGTH:
             raise MaskError.expected(
                 f"sentences[{index}]", f"at most {MAX_LENGTH} words", f"{len(words)} words"
@@ -86,6 +92,7 @@ def check_sentences(sentences: Sequence[str]) -> list[str]:
 class Playground:
     """The sentences' vocabulary, an embedding and a 2-head attention layer, all seeded."""
 
+    @public_api
     def __init__(self, sentences: Sequence[str] = EXAMPLE, num_heads: int = 2, model_dim: int = 8,
                  seed: int = 0):
         self.sentences = check_sentences(sentences)
@@ -93,7 +100,8 @@ class Playground:
         self.start_id = self.vocab.size          # one id past the vocabulary (and padding)
         self.encoded = self.vocab.encode_batch(self.sentences)
         rng = np.random.default_rng(seed)
-        self.embeddings = rng.normal(0.0, 1.0, size=(self.start_id + 1, model_dim)).astype("float32")
+        self.embeddings = rng.normal(0.0, 1.0, size=(self.start_id + 1, model_dim)) \
+            .astype("float32")
         self.layer = attention_layer(num_heads=num_heads, key_dim=4, model_dim=model_dim, seed=seed)
         self.num_heads = num_heads
 
@@ -107,39 +115,46 @@ class Playground:
         words[self.start_id] = START
         return [[words[int(token)] for token in row] for row in ids]
 
+    @public_api
     def compute(self, padded_length: int, decoder_length: int | None = None,
                 causal: bool = False, cross: bool = False) -> PlaygroundResult:
-        """Masks and attention weights for padded length ``S`` (and decoder length ``T``)."""
-        if not self.longest <= padded_length <= MAX_LENGTH:
-            raise MaskError.expected(
-                "padded_length", f"an int from the longest sentence ({self.longest}) to {MAX_LENGTH}",
-                repr(padded_length), "Padding never cuts a sentence here.",
-            )
+        """Masks and attention weights for padded length ``S`` (and decoder length ``T``).
+
+        The masks are built by the functions of chapters 3 to 8: :func:`~lib.masks.padding_mask`,
+        :func:`~lib.masks.self_attention_mask` or :func:`~lib.masks.cross_attention_mask`, and,
+        with ``causal=True``, :func:`~lib.masks.causal_mask` ANDed in by
+        :func:`~lib.masks.combine`.
+        """
+        padded_length = checks.integer(padded_length, "padded_length", self.longest, MAX_LENGTH,
+                                       "Padding never cuts a sentence here.")
+        causal = checks.flag(causal, "causal")
+        cross = checks.flag(cross, "cross")
         source = pad_batch(self.encoded, length=padded_length)
+        key_padding = padding_mask(source)
         if cross:
-            if decoder_length is None or not 1 <= decoder_length <= MAX_LENGTH:
-                raise MaskError.expected("decoder_length", f"an int from 1 to {MAX_LENGTH}",
-                                         repr(decoder_length))
+            decoder_length = checks.integer(decoder_length, "decoder_length", 1, MAX_LENGTH)
             shifted = [[self.start_id, *ids] for ids in self.encoded]
             queries = pad_batch(shifted, length=decoder_length)
+            query_padding = padding_mask(queries)
+            mask = cross_attention_mask(query_padding, key_padding)
         else:
-            queries = source
-        key_padding = source != 0
-        query_padding = queries != 0
-        mask = query_padding[:, :, None] & key_padding[:, None, :]
+            queries, query_padding = source, key_padding
+            mask = self_attention_mask(key_padding)
         triangle = None
         if causal:
-            triangle = causal_mask(queries.shape[1], source.shape[1]).numpy()[0]
-            mask = mask & triangle[None]
+            triangle = causal_mask(queries.shape[1], source.shape[1])
+            mask = combine(mask, triangle)
+            triangle = triangle.numpy()[0]
         _, weights = run_attention(
             self.layer, self.embeddings[queries], self.embeddings[source], attention_mask=mask
         )
         return PlaygroundResult(
             source, self._labels(source), queries, self._labels(queries),
-            key_padding, query_padding, triangle, mask, weights,
+            key_padding.numpy(), query_padding.numpy(), triangle, mask.numpy(), weights,
         )
 
 
+@public_api
 def draw_playground(result: PlaygroundResult, sentence: int = 0, head: int = 0):
     """One row of panels for one sentence: padding masks of the batch, the query column,
     the key row, the causal triangle (if on), the final mask, and one head's weights."""
@@ -147,11 +162,11 @@ def draw_playground(result: PlaygroundResult, sentence: int = 0, head: int = 0):
 
     from lib.plots import draw_mask, draw_weights, mask_legend
 
+    checks.instance_of(result, "result", PlaygroundResult,
+                       "a PlaygroundResult (Playground.compute makes one)")
     batch = result.source_ids.shape[0]
-    if not 0 <= sentence < batch:
-        raise MaskError.expected("sentence", f"an index from 0 to {batch - 1}", repr(sentence))
-    if not 0 <= head < result.weights.shape[1]:
-        raise MaskError.expected("head", f"an index from 0 to {result.weights.shape[1] - 1}", repr(head))
+    sentence = checks.index(sentence, "sentence", batch)
+    head = checks.index(head, "head", result.weights.shape[1])
     queries, keys = result.query_labels[sentence], result.source_labels[sentence]
     top = ["padding", "query", "key"] + (["causal"] if result.causal is not None else [])
     fig = plt.figure(figsize=(11, 0.5 * len(queries) + 0.5 * max(len(queries), batch) + 5))

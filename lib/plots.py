@@ -4,10 +4,11 @@ Masks are drawn with two colours that differ in lightness (dark = ``True``,
 may attend; light = ``False``) *and* a symbol in every cell (``✓`` / ``·``),
 so they read without colour. Rows are queries, columns are keys.
 
-Inside a Jupyter kernel, importing this module switches matplotlib to the
-inline backend when another backend was forced (the Makefile and
-``tools/build_one.py`` set ``MPLBACKEND=Agg``, under which a notebook shows
-no figures at all), so ``fig = plot_mask(...)`` appears below its cell.
+Every drawing function checks what it is given: a mask must be boolean (or
+0/1), never an additive mask or NaN, which a cast to bool would draw
+inverted or as True; weights must be finite numbers from 0 to 1; labels must
+be one per row or column. Importing this module changes nothing: in a
+notebook, :func:`lib.reproducible.setup_chapter` selects the inline backend.
 
 >>> import matplotlib
 >>> matplotlib.use("Agg")
@@ -18,7 +19,8 @@ no figures at all), so ``fig = plot_mask(...)`` appears below its cell.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,40 +29,45 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from lib import checks
+from lib.checks import public_api
+from lib.errors import MaskError
+from lib.memory import MaskMemory, check_rows, format_bytes
+from lib.timing import Timing, check_timings, reference_line
+
 TRUE_COLOUR = "#1f4e79"   # dark blue: may attend
 FALSE_COLOUR = "#f2f2f2"  # near white: masked
 MASK_CMAP = ListedColormap([FALSE_COLOUR, TRUE_COLOUR])
 TRUE_MARK, FALSE_MARK = "✓", "·"
-HIGHLIGHT_COLOUR = "#e66100"  # orange: outlines what a figure points at (e.g. the original of a stretch)
+HIGHLIGHT_COLOUR = "#e66100"  # orange: outlines what a figure points at (the original of a stretch)
 
 
-def _use_inline_backend_in_kernels() -> None:
-    """In a Jupyter kernel whose backend is not inline (``MPLBACKEND=Agg``), switch to inline."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency of ipywidgets
-        return
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "kernel"):
-        return  # plain Python, pytest, or a terminal IPython: leave the backend alone
-    if "inline" not in str(plt.get_backend()).lower():
-        shell.run_line_magic("matplotlib", "inline")
-
-
-_use_inline_backend_in_kernels()
-
-
-def _as_matrix(values: Any, name: str) -> np.ndarray:
-    array = np.asarray(values.numpy() if hasattr(values, "numpy") else values)
+def _as_matrix(values: Any, name: str, kind: str = "mask", row_labels: Any = None,
+               col_labels: Any = None) -> np.ndarray:
+    """A (rows, columns) matrix to draw: a boolean mask (``kind="mask"``) or finite weights
+    from 0 to 1 (``kind="weights"``); a 1-D row, or leading axes of length 1, are accepted.
+    Labels, when given, must be one per row and one per column."""
+    if kind == "mask":
+        array = checks.mask_values(values, name)
+    else:
+        array = checks.as_array(values, name)
+        checks.dtype_family(array, name, "number", "attention weights",
+                            "A boolean matrix is a mask: draw it with draw_mask.")
+        checks.finite(array, name)
+        checks.in_range(array, name, 0.0, 1.0 + 1e-6, "weights",
+                        "Attention weights are probabilities: scores need a softmax first.")
+        array = array.astype(float)
     while array.ndim > 2 and array.shape[0] == 1:
         array = array[0]
     if array.ndim == 1:
         array = array[np.newaxis, :]
-    if array.ndim != 2:
-        raise ValueError(f"`{name}`: expected a 2-D matrix (or 1-D row), received shape {array.shape}.")
+    checks.rank(array, 2, name, "(rows, columns) matrix, or a 1-D row")
+    checks.labels(row_labels, array.shape[0], "row_labels", "row")
+    checks.labels(col_labels, array.shape[1], "col_labels", "column")
     return array
 
 
+@public_api
 def draw_mask(
     ax: Axes,
     mask: Any,
@@ -72,7 +79,7 @@ def draw_mask(
     marks: bool = True,
 ) -> Axes:
     """Draw a boolean matrix on ``ax``: dark ✓ = True (may attend), light · = False."""
-    matrix = _as_matrix(mask, "mask").astype(bool)
+    matrix = _as_matrix(mask, "mask", "mask", row_labels, col_labels)
     ax.imshow(matrix.astype(int), cmap=MASK_CMAP, vmin=0, vmax=1, aspect="equal")
     rows, cols = matrix.shape
     ax.set_xticks(range(cols), col_labels if col_labels is not None else range(cols))
@@ -99,17 +106,21 @@ def draw_mask(
     return ax
 
 
+@public_api
 def mask_legend(fig: Figure, extra: Sequence[Patch] = ()) -> None:
     """The legend shared by every mask figure (``extra`` handles are appended)."""
     handles = [
-        Patch(facecolor=TRUE_COLOUR, edgecolor="grey", label=f"{TRUE_MARK} True: real token / may attend"),
-        Patch(facecolor=FALSE_COLOUR, edgecolor="grey", label=f"{FALSE_MARK} False: padding / masked"),
+        Patch(facecolor=TRUE_COLOUR, edgecolor="grey",
+              label=f"{TRUE_MARK} True: real token / may attend"),
+        Patch(facecolor=FALSE_COLOUR, edgecolor="grey",
+              label=f"{FALSE_MARK} False: padding / masked"),
         *extra,
     ]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
                bbox_to_anchor=(0.5, -0.02))
 
 
+@public_api
 def plot_mask(mask: Any, row_labels=None, col_labels=None, title: str = "", **kwargs) -> Figure:
     """One mask in its own figure, with the legend."""
     matrix = _as_matrix(mask, "mask")
@@ -120,6 +131,7 @@ def plot_mask(mask: Any, row_labels=None, col_labels=None, title: str = "", **kw
     return fig
 
 
+@public_api
 def plot_masks(
     masks: Sequence[Any],
     titles: Sequence[str],
@@ -129,7 +141,13 @@ def plot_masks(
     **kwargs,
 ) -> Figure:
     """Several masks side by side (e.g. one per sentence of a batch), one legend."""
-    matrices = [_as_matrix(mask, f"masks[{i}]") for i, mask in enumerate(masks)]
+    matrices = [_as_matrix(mask, f"masks[{i}]") for i, mask in
+                enumerate(checks.sequence(masks, "masks", "masks"))]
+    checks.labels(titles, len(matrices), "titles", "mask")
+    for name, per_mask in (("row_labels", row_labels), ("col_labels", col_labels)):
+        if per_mask is not None:
+            checks.same_length(len(checks.sequence(per_mask, name, "label lists")), len(matrices),
+                               name, "label lists, one per mask (None for numbers)")
     width = sum(0.45 * m.shape[1] + 1.6 for m in matrices) + 0.6
     height = max(0.45 * m.shape[0] for m in matrices) + 2.0
     fig, axes = plt.subplots(1, len(matrices), figsize=(width, height), squeeze=False)
@@ -149,13 +167,14 @@ def plot_masks(
 
 
 def _vector(values: Any, name: str) -> np.ndarray:
-    """A 1-D boolean vector from a (n,), (n, 1), (1, n) or (1, n, 1)-like array."""
-    array = np.asarray(values.numpy() if hasattr(values, "numpy") else values)
-    if sum(length != 1 for length in array.shape) > 1:
-        raise ValueError(
-            f"`{name}`: expected a vector (one axis longer than 1), received shape {array.shape}."
+    """A 1-D boolean vector from a (n,), (n, 1), (1, n) or (1, n, 1)-like mask."""
+    array = checks.mask_values(values, name)
+    if array.size == 0 or sum(length != 1 for length in array.shape) > 1:
+        raise MaskError.expected(
+            name, "a vector (one axis longer than 1, e.g. (T, 1) or (1, S))",
+            f"shape {array.shape}",
         )
-    return array.reshape(-1).astype(bool)
+    return array.reshape(-1)
 
 
 def _outline(ax: Axes, x0: float, y0: float, width: float, height: float) -> None:
@@ -163,6 +182,7 @@ def _outline(ax: Axes, x0: float, y0: float, width: float, height: float) -> Non
                            edgecolor=HIGHLIGHT_COLOUR, linewidth=3, zorder=5, clip_on=False))
 
 
+@public_api
 def plot_broadcast(
     query_mask: Any,
     key_mask: Any,
@@ -216,6 +236,7 @@ def plot_broadcast(
     return fig
 
 
+@public_api
 def plot_outer(
     query_mask: Any,
     key_mask: Any,
@@ -284,6 +305,7 @@ def plot_outer(
     return fig
 
 
+@public_api
 def draw_weights(
     ax: Axes,
     weights: Any,
@@ -293,8 +315,9 @@ def draw_weights(
     decimals: int = 2,
 ) -> Axes:
     """Draw attention weights (rows = queries, columns = keys) with the value in each cell."""
-    matrix = _as_matrix(weights, "weights").astype(float)
-    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=max(1e-9, float(matrix.max())), aspect="equal")
+    matrix = _as_matrix(weights, "weights", "weights", row_labels, col_labels)
+    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=max(1e-9, float(matrix.max())),
+                      aspect="equal")
     rows, cols = matrix.shape
     ax.set_xticks(range(cols), col_labels if col_labels is not None else range(cols))
     ax.set_yticks(range(rows), row_labels if row_labels is not None else range(rows))
@@ -315,6 +338,7 @@ def draw_weights(
     return ax
 
 
+@public_api
 def plot_weights(
     weights: Any,
     query_labels: Sequence[Any] | None = None,
@@ -338,27 +362,28 @@ def plot_weights(
     >>> [ax.get_title() for ax in fig.axes if ax.get_title()]
     ['attention mask', 'head 0', 'head 1']
     """
-    array = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=float)
+    array = checks.as_array(weights, "weights")
+    checks.rank(array, (3, 4), "weights", "(H, T, S) or (B, H, T, S) attention weights")
     single = array.ndim == 3
     if single:
         array = array[np.newaxis]
         query_labels = None if query_labels is None else [query_labels]
         key_labels = None if key_labels is None else [key_labels]
-    if array.ndim != 4:
-        raise ValueError(
-            "`weights`: expected (H, T, S) or (B, H, T, S) attention weights, "
-            f"received shape {array.shape}."
-        )
     batch, heads, queries, keys = array.shape
     masks = None
     if mask is not None:
-        masks = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask).astype(bool)
+        masks = checks.mask_values(mask, "mask")
         masks = masks.reshape((1, *masks.shape)) if masks.ndim == 2 else masks
         if masks.shape != (batch, queries, keys):
-            raise ValueError(
-                f"`mask`: expected shape {(batch, queries, keys)} to match the weights, "
-                f"received shape {masks.shape}."
+            raise MaskError.expected(
+                "mask", f"shape {(batch, queries, keys)} to match the weights",
+                f"shape {masks.shape}",
             )
+    for name, per_row in (("query_labels", query_labels), ("key_labels", key_labels),
+                          ("row_titles", row_titles)):
+        if per_row is not None:
+            checks.same_length(len(checks.sequence(per_row, name, "lists")), batch, name,
+                               "entries, one per sentence (B)")
     columns = heads + (masks is not None)
     cell = 0.4   # inches per matrix cell: two 6 x 6 panels make a figure about as wide as the page
     title_lines = 1 + (row_titles is not None)
@@ -383,4 +408,113 @@ def plot_weights(
         fig.tight_layout(rect=(0, 0.05, 1, 1))
     else:
         fig.tight_layout()
+    return fig
+
+
+# --- the figures of chapter 11: memory (lib.memory) and time (lib.timing) --------------------
+
+_MEMORY_SERIES = (  # (label, attribute, marker, linestyle, colour)
+    ("{dtype} scores, all H heads (B, H, T, S)", "scores", "D", "-", "#b2182b"),
+    ("{dtype} scores, one head (B, 1, T, S)", "head_scores", "^", "--", "#ef8a62"),
+    ("attention_mask, bool (B, T, S)", "attention_mask", "o", "-", "#1f4e79"),
+    ("key_mask, bool (B, 1, S)", "key_mask", "s", ":", "#4d9221"),
+)
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_LINESTYLES = ("-", ":", "--", "-.")
+_COLOURS = ("#1f4e79", "#4d9221", "#b2182b", "#7b3294", "#e66100", "#333333")
+
+def _bytes_axis(ax: Any) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_yscale("log", base=2)
+    ax.yaxis.set_major_locator(LogLocator(base=1024))
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(lambda y, _: format_bytes(int(round(y))) if y >= 1 else "")
+    )
+
+
+def _length_axis(ax: Any, lengths: Sequence[int]) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(lengths), [str(length) for length in lengths])
+    ax.minorticks_off()
+    ax.set_xlabel("sequence length T = S (log scale)")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+@public_api
+def plot_memory(rows: Sequence[MaskMemory], title: str = "") -> Any:
+    """Log-log plot of the exact bytes of :func:`memory_table` rows against the length.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lib.memory import memory_table
+    >>> fig = plot_memory(memory_table(8, [128, 256]))
+    >>> fig.axes[0].get_xscale(), fig.axes[0].get_yscale()
+    ('log', 'log')
+    """
+    rows = check_rows(rows)
+    unequal = [(row.query_length, row.key_length) for row in rows
+               if row.query_length != row.key_length]
+    if unequal:
+        raise MaskError.expected(
+            "rows", "self-attention rows (T = S), one per length, as memory_table makes them",
+            f"T != S in (T, S) = {unequal}",
+        )
+    lengths = [row.query_length for row in rows]
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    for label, attribute, marker, linestyle, colour in _MEMORY_SERIES:
+        if attribute == "head_scores" and rows[0].heads == 1:
+            continue  # one head: the same line as all heads
+        ax.plot(lengths, [getattr(row, attribute) for row in rows], marker=marker,
+                linestyle=linestyle, color=colour, label=label.format(dtype=rows[0].scores_dtype))
+    _length_axis(ax, lengths)
+    _bytes_axis(ax)
+    ax.set_ylabel("bytes, computed from the shape (log scale)")
+    ax.set_title(title or f"exact memory, B = {rows[0].batch}, H = {rows[0].heads}")
+    ax.legend(loc="upper left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+@public_api
+def plot_times(
+    lengths: Sequence[int],
+    timings: Mapping[str, Sequence[Timing]],
+    title: str,
+    reference: str | None = None,
+) -> Any:
+    """Log-log plot of measured median times (ms), with the min-max of the samples as error bars.
+
+    ``reference`` names the series that the dashed O(B·T·S) line (slope 2) is
+    drawn through, at its longest length.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> timings = {"a": [Timing((0.001,)), Timing((0.004,))]}
+    >>> fig = plot_times([8, 16], timings, "demo", reference="a")
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][-1]
+    'O(B·T·S): slope 2'
+    """
+    xs, timings = check_timings(lengths, timings)
+    if reference is not None and reference not in timings:
+        raise MaskError.expected("reference", f"one of {sorted(timings)}", repr(reference))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    for index, (name, series) in enumerate(timings.items()):
+        medians = np.array([timing.median for timing in series]) * 1e3
+        low = medians - np.array([timing.best for timing in series]) * 1e3
+        high = np.array([max(timing.samples) for timing in series]) * 1e3 - medians
+        ax.errorbar(xs, medians, yerr=[low, high], capsize=3, label=name,
+                    marker=_MARKERS[index % len(_MARKERS)],
+                    linestyle=_LINESTYLES[index % len(_LINESTYLES)],
+                    color=_COLOURS[index % len(_COLOURS)])
+    if reference is not None:
+        anchor = (xs[-1], timings[reference][-1].median * 1e3)
+        ax.plot(xs, reference_line(xs, anchor), linestyle="--", color="grey",
+                label="O(B·T·S): slope 2")
+    _length_axis(ax, xs)
+    ax.set_yscale("log")
+    ax.set_ylabel("median time per call, ms (log scale)")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=9)
+    fig.tight_layout()
     return fig

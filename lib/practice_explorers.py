@@ -7,7 +7,7 @@ conventions of other frameworks (chapter 10) and memory (chapter 11).
   masks each model's attention layers applied.
 - :func:`conventions_explorer` spells one padding mask in every convention of
   :mod:`lib.conventions`, computed in the browser from the sliders.
-- :func:`memory_explorer` draws the exact bytes of :class:`lib.cost.MaskMemory` for the batch
+- :func:`memory_explorer` draws the exact bytes of :class:`lib.memory.MaskMemory` for the batch
   size and head count of two sliders, computed in the browser from the shapes.
 
 >>> explorer = memory_explorer([128, 256])
@@ -460,7 +460,7 @@ MEMORY_SERIES = (
     ("attention_mask", "attention_mask, bool (B, T, S)", kit.LINE_COLOURS[2]),
     ("key_mask", "key_mask, bool (B, 1, S)", kit.LINE_COLOURS[3]),
 )
-"""The lines of :func:`memory_explorer`: :class:`lib.cost.MaskMemory` attribute, label, colour."""
+"""The lines of :func:`memory_explorer`: :class:`lib.memory.MaskMemory` attribute, label, colour."""
 
 _BYTES_PER_ENTRY = {
     "scores": "4 * B * H * L * L",
@@ -482,7 +482,7 @@ def _one_decimal(value: str) -> str:
 
 
 def _binary_units(value: str) -> str:
-    """A Vega expression that writes ``value`` bytes as :func:`lib.cost.format_bytes` does."""
+    """A Vega expression that writes ``value`` bytes as :func:`lib.memory.format_bytes` does."""
     steps = [("B", 0), ("KiB", 1), ("MiB", 2), ("GiB", 3), ("TiB", 4)]
     expression = None
     for unit, power in reversed(steps):
@@ -501,7 +501,7 @@ def memory_explorer(lengths: Sequence[int], batch: int = 8, heads: int = 8) -> k
     """Chapter 11: exact bytes of the masks and the scores against T = S, on log scales.
 
     Sliders set the batch size B (1 to 64) and the heads H (1 to 16); the bytes are computed in
-    the browser from the shapes, as :class:`lib.cost.MaskMemory` computes them: ``B·T·S`` for the
+    the browser from the shapes, as :class:`lib.memory.MaskMemory` computes them: ``B·T·S`` for the
     (B, T, S) boolean mask, ``B·S`` for the (B, 1, S) key mask, ``4·B·T·S`` for one head's
     float32 scores and ``4·B·H·T·S`` for all heads' (the one-head line is left out when H = 1,
     where it is the same line). Labels at the longest length print the bytes in binary units.

@@ -18,31 +18,26 @@ result          2        6        6
 
 from __future__ import annotations
 
-import numbers
-from typing import Sequence
+from collections.abc import Sequence
 
-from lib.errors import MaskError, MaskTypeError
+from lib import checks
+from lib.checks import public_api
+from lib.errors import MaskError
 
 Shape = Sequence[int]
 
 
 def _check_shapes(shapes: tuple[Shape, ...]) -> list[tuple[int, ...]]:
-    if not shapes:
-        raise MaskError.expected("shapes", "at least one shape", "none")
+    """Each shape as a tuple of non-negative ints (a ``tf.TensorShape`` must be fully known)."""
     checked = []
-    for index, shape in enumerate(shapes):
-        if hasattr(shape, "as_list"):  # tf.TensorShape
+    for index, shape in enumerate(checks.sequence(shapes, "shapes", "shapes")):
+        argument = f"shapes[{index}]"
+        if hasattr(shape, "as_list") and shape.rank is not None:  # tf.TensorShape
             shape = shape.as_list()
-        try:
-            dims = tuple(shape)
-        except TypeError:
-            raise MaskTypeError.expected(f"shapes[{index}]", "a tuple of axis lengths", repr(shape)) from None
-        for dim in dims:
-            if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 0:
-                raise MaskTypeError.expected(
-                    f"shapes[{index}]", "a tuple of non-negative int axis lengths", repr(tuple(dims))
-                )
-        checked.append(tuple(int(dim) for dim in dims))
+        dims = checks.sequence(shape, argument, "axis lengths", minimum=0)
+        checked.append(tuple(
+            checks.integer(dim, f"{argument}[{axis}]", minimum=0) for axis, dim in enumerate(dims)
+        ))
     return checked
 
 
@@ -52,6 +47,7 @@ def _aligned(shapes: list[tuple[int, ...]]) -> list[tuple[int | None, ...]]:
     return [(None,) * (rank - len(shape)) + shape for shape in shapes]
 
 
+@public_api
 def broadcast_shape(*shapes: Shape) -> tuple[int, ...]:
     """The shape that ``shapes`` broadcast to, or :class:`~lib.errors.MaskError` naming the axis.
 
@@ -60,7 +56,8 @@ def broadcast_shape(*shapes: Shape) -> tuple[int, ...]:
     >>> broadcast_shape((2, 6, 1), (3, 1, 6))
     Traceback (most recent call last):
     ...
-    lib.errors.MaskError: `shapes`: expected lengths that are equal or 1 on every axis (aligned from the right), received 2 and 3 on axis -3 of (2, 6, 1) and (3, 1, 6).
+    lib.errors.MaskError: `shapes`: expected lengths that are equal or 1 on every axis (aligned ...
+      in lib.shapes.broadcast_shape((2, 6, 1), (3, 1, 6))
     """
     checked = _check_shapes(shapes)
     aligned = _aligned(checked)
@@ -80,6 +77,7 @@ def broadcast_shape(*shapes: Shape) -> tuple[int, ...]:
     return tuple(result)
 
 
+@public_api
 def broadcast_table(*shapes: Shape) -> str:
     """A text table of ``shapes`` aligned from the right: ``1 → n`` marks an axis that stretches,
     ``· → n`` an axis that is missing (counted as length 1) and stretches.

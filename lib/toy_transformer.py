@@ -29,23 +29,26 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from lib import checks
+from lib.checks import public_api
 from lib.errors import MaskError
 from lib.example import seed_token_ids
 from lib.masks import (
-    PAD_ID,
     causal_mask,
     combine,
     cross_attention_mask,
     padding_mask,
     self_attention_mask,
 )
+from lib.padding import PAD_ID, is_post_padded
 from lib.plots import draw_mask, mask_legend
 
 START_ID = 8
@@ -54,17 +57,28 @@ START_ID = 8
 VOCAB_SIZE = 9
 """Ids 0 (padding), 1..7 (the seed's words) and 8 (start)."""
 
-ATTENTION_NAMES = (
-    "encoder 1 self-attention",
-    "encoder 2 self-attention",
-    "decoder 1 causal self-attention",
-    "decoder 1 cross-attention",
-    "decoder 2 causal self-attention",
-    "decoder 2 cross-attention",
-)
-"""The six attention calls of the two-layer model, in the order they run."""
+@public_api
+def attention_names(num_layers: int = 2) -> tuple[str, ...]:
+    """The attention calls of a model with ``num_layers`` encoder and decoder layers, in the
+    order they run: every encoder self-attention, then each decoder layer's causal
+    self-attention and cross-attention.
+
+    >>> attention_names(1)
+    ('encoder 1 self-attention', 'decoder 1 causal self-attention', 'decoder 1 cross-attention')
+    """
+    layers = range(1, checks.integer(num_layers, "num_layers", minimum=1) + 1)
+    return (
+        *(f"encoder {layer} self-attention" for layer in layers),
+        *(name for layer in layers for name in (
+            f"decoder {layer} causal self-attention", f"decoder {layer} cross-attention")),
+    )
 
 
+ATTENTION_NAMES = attention_names(2)
+"""The six attention calls of the two-layer model (the default), in the order they run."""
+
+
+@public_api
 def keras_mask(tensor: Any) -> tf.Tensor | None:
     """The Keras mask a tensor carries (its ``_keras_mask`` attribute), or ``None``.
 
@@ -115,6 +129,7 @@ class MaskTraps:
         )
 
 
+@public_api
 def detect_mask_traps(api: Any = keras) -> MaskTraps:
     """Run the two small experiments of chapter 9 on the installed Keras (or on ``tf_keras``).
 
@@ -135,6 +150,7 @@ def detect_mask_traps(api: Any = keras) -> MaskTraps:
     return MaskTraps(api.__version__, clears, drops, api.__name__)
 
 
+@public_api
 def toy_source_target(length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The seed's two sentences as source ids (B, S) and, after a start token, target ids (B, T).
 
@@ -154,8 +170,10 @@ def _positional_encoding(length: int, depth: int) -> np.ndarray:
     return np.concatenate([np.sin(angles), np.cos(angles)], axis=-1).astype("float32")
 
 
+@public_api
 def toy_transformer_class(api: Any = keras) -> type:
-    """The :class:`ToyTransformer` class written against ``api``: ``keras`` (Keras 3) or ``tf_keras``.
+    """The :class:`ToyTransformer` class written against ``api``: ``keras`` (Keras 3) or
+    ``tf_keras``.
 
     ``tf_keras`` is the Keras 2 API, what ``tf.keras`` was when the question was asked; chapter 9
     runs the same model in both. Only the module the layers come from changes, not the code.
@@ -166,7 +184,7 @@ def toy_transformer_class(api: Any = keras) -> type:
     return _model_classes(api)[1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model_classes(api: Any) -> tuple[type, type]:
     """``PositionalEmbedding`` and ``ToyTransformer``, built from the layers of ``api``."""
     if not all(hasattr(api, name) for name in ("layers", "Model", "Sequential", "utils")):
@@ -202,9 +220,9 @@ def _model_classes(api: Any) -> tuple[type, type]:
         Construction calls ``api.utils.set_random_seed(seed)`` and builds every weight at once,
         so two models built with the same ``seed`` have the same weights whatever
         ``explicit_masks`` is. After each call, :attr:`masks_seen` holds, for each name of
-        :data:`ATTENTION_NAMES`, the (B, T, S) mask that attention applied: the AND of the
-        query's and the key's Keras masks, the explicit mask and the causal mask (all True where
-        none of them was present).
+        :attr:`attention_names` (:func:`attention_names` of ``num_layers``), the (B, T, S)
+        mask that attention applied: the AND of the query's and the key's Keras masks, the
+        explicit mask and the causal mask (all True where none of them was present).
         """
 
         def __init__(
@@ -218,12 +236,22 @@ def _model_classes(api: Any) -> tuple[type, type]:
             seed: int = 0,
             **kwargs,
         ):
-            if not isinstance(explicit_masks, bool):
-                raise MaskError.expected("explicit_masks", "True or False", repr(explicit_masks))
-            api.utils.set_random_seed(seed)
+            explicit_masks = checks.flag(explicit_masks, "explicit_masks")
+            vocab_size = checks.integer(vocab_size, "vocab_size", minimum=2)
+            num_heads = checks.integer(num_heads, "num_heads", minimum=1)
+            d_model = checks.integer(d_model, "d_model", minimum=max(2, num_heads))
+            if d_model % 2:
+                raise MaskError.expected(
+                    "d_model", "an even int (the positions are half sines, half cosines)",
+                    repr(d_model),
+                )
+            ff_dim = checks.integer(ff_dim, "ff_dim", minimum=1)
+            num_layers = checks.integer(num_layers, "num_layers", minimum=1)
+            api.utils.set_random_seed(checks.integer(seed, "seed", minimum=0))
             super().__init__(**kwargs)
             self.explicit_masks = explicit_masks
             self.num_layers = num_layers
+            self.attention_names = attention_names(num_layers)
             self.masks_seen: dict[str, np.ndarray] = {}
 
             def attention() :
@@ -236,20 +264,21 @@ def _model_classes(api: Any) -> tuple[type, type]:
                     [api.layers.Dense(ff_dim, activation="relu"), api.layers.Dense(d_model)]
                 )
 
+            Add, LayerNormalization = api.layers.Add, api.layers.LayerNormalization
             self.source_embedding = PositionalEmbedding(vocab_size, d_model)
             self.target_embedding = PositionalEmbedding(vocab_size, d_model)
             self.encoder = [
                 {
-                    "self": attention(), "add1": api.layers.Add(), "norm1": api.layers.LayerNormalization(),
-                    "ffn": feed_forward(), "add2": api.layers.Add(), "norm2": api.layers.LayerNormalization(),
+                    "self": attention(), "add1": Add(), "norm1": LayerNormalization(),
+                    "ffn": feed_forward(), "add2": Add(), "norm2": LayerNormalization(),
                 }
                 for _ in range(num_layers)
             ]
             self.decoder = [
                 {
-                    "causal": attention(), "add1": api.layers.Add(), "norm1": api.layers.LayerNormalization(),
-                    "cross": attention(), "add2": api.layers.Add(), "norm2": api.layers.LayerNormalization(),
-                    "ffn": feed_forward(), "add3": api.layers.Add(), "norm3": api.layers.LayerNormalization(),
+                    "causal": attention(), "add1": Add(), "norm1": LayerNormalization(),
+                    "cross": attention(), "add2": Add(), "norm2": LayerNormalization(),
+                    "ffn": feed_forward(), "add3": Add(), "norm3": LayerNormalization(),
                 }
                 for _ in range(num_layers)
             ]
@@ -278,7 +307,7 @@ def _model_classes(api: Any) -> tuple[type, type]:
 
         def call(self, source_ids, target_ids):
             self.masks_seen = {}
-            names = iter(ATTENTION_NAMES)
+            names = iter(self.attention_names)
             enc_mask = dec_mask = cross_mask = None  # rely on Keras masks
             if self.explicit_masks:
                 enc_mask, dec_mask, cross_mask = explicit_attention_masks(
@@ -309,6 +338,7 @@ def _model_classes(api: Any) -> tuple[type, type]:
 PositionalEmbedding, ToyTransformer = _model_classes(keras)
 
 
+@public_api
 def explicit_attention_masks(
     source_ids: Any, target_ids: Any
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
@@ -332,26 +362,40 @@ def _real_length(row: np.ndarray) -> int:
     return int((row != PAD_ID).sum())
 
 
+def _post_padded_ids(value: Any, argument: str) -> np.ndarray:
+    """(B, L) token ids whose padding is all at the end of each row, as a NumPy array."""
+    ids = checks.as_array(value, argument)
+    checks.rank(ids, 2, argument, "(B, L) token ids")
+    checks.dtype_family(ids, argument, "integer", "token ids")
+    padding_mask(ids)  # ids >= 0 and a real token in every row
+    rows = np.flatnonzero(~is_post_padded(ids)).tolist()
+    if rows:
+        raise MaskError.expected(
+            argument, "post-padded rows (real tokens first, padding only at the end)",
+            f"padding before a real token in row(s) {rows}",
+            "Alone, a sentence's tokens sit at positions 0, 1, ...; after pre-padding they "
+            "sit further right, so the comparison would pair up different positions. "
+            "Pad with lib.padding.pad_batch(..., padding='post').",
+        )
+    return ids
+
+
+@public_api
 def padding_invariance_gap(
     model: keras.Model, source_ids: Any, target_ids: Any, index: int
 ) -> float:
     """Max |difference| of the logits of sentence ``index``, alone vs. in the padded batch.
 
     Sentence ``index`` is run once inside the padded batch and once on its own, trimmed to its
-    real tokens (post-padding assumed); the logits are compared at its real target positions.
+    real tokens; the logits are compared at its real target positions. Both batches must be
+    post-padded (padding after the real tokens), or the positions would not line up.
     A correctly masked model gives ~0 (float rounding).
     """
-    source = np.asarray(source_ids)
-    target = np.asarray(target_ids)
-    if source.ndim != 2 or target.ndim != 2 or source.shape[0] != target.shape[0]:
-        raise MaskError.expected(
-            "source_ids, target_ids", "two (B, S) and (B, T) id matrices with the same B",
-            f"shapes {source.shape} and {target.shape}",
-        )
-    if not 0 <= index < source.shape[0]:
-        raise MaskError.expected(
-            "index", f"a batch index from 0 to {source.shape[0] - 1}", repr(index)
-        )
+    checks.function(model, "model", "a model called as model(source_ids, target_ids)")
+    source = _post_padded_ids(source_ids, "source_ids")
+    target = _post_padded_ids(target_ids, "target_ids")
+    checks.same_batch(source, "source_ids", target, "target_ids")
+    index = checks.index(index, "index", source.shape[0])
     source_length, target_length = _real_length(source[index]), _real_length(target[index])
     batched = np.asarray(model(source, target))[index, :target_length]
     alone_source = source[index : index + 1, :source_length]
@@ -360,13 +404,16 @@ def padding_invariance_gap(
     return float(np.abs(batched - alone).max())
 
 
-def expected_masks(source_ids: Any, target_ids: Any) -> dict[str, np.ndarray]:
-    """The (B, T, S) mask each attention call *should* apply, by name of :data:`ATTENTION_NAMES`."""
+@public_api
+def expected_masks(source_ids: Any, target_ids: Any, num_layers: int = 2) -> dict[str, np.ndarray]:
+    """The (B, T, S) mask each attention call *should* apply, by name of
+    :func:`attention_names` (``num_layers``)."""
+    names = attention_names(num_layers)
     encoder_self, decoder_self, cross = (
         mask.numpy() for mask in explicit_attention_masks(source_ids, target_ids)
     )
     masks = {}
-    for name in ATTENTION_NAMES:
+    for name in names:
         if name.startswith("encoder"):
             masks[name] = encoder_self
         else:
@@ -374,6 +421,7 @@ def expected_masks(source_ids: Any, target_ids: Any) -> dict[str, np.ndarray]:
     return masks
 
 
+@public_api
 def plot_masks_seen(
     masks_seen: dict[str, np.ndarray],
     index: int,
@@ -381,11 +429,21 @@ def plot_masks_seen(
     target_labels: Sequence[str],
     suptitle: str = "",
 ):
-    """The six masks of sentence ``index`` in a 2 x 3 grid: a row per layer, a column per kind."""
+    """The masks of sentence ``index`` in a grid: a row per layer (two for the default model),
+    a column per kind: encoder self-attention, decoder causal self-attention, cross-attention.
+    """
     import matplotlib.pyplot as plt
 
     kinds = ("self-attention", "causal self-attention", "cross-attention")
-    layers = len(masks_seen) // 3
+    checks.mapping(masks_seen, "masks_seen", "attention name -> (B, T, S) mask")
+    layers = max(1, len(masks_seen) // 3)
+    if tuple(masks_seen) != attention_names(layers):
+        raise MaskError.expected(
+            "masks_seen", f"the masks of attention_names({layers}), in that order "
+            "(model.masks_seen after a call)", f"the names {list(masks_seen)}",
+        )
+    batch = len(next(iter(masks_seen.values())))
+    index = checks.index(index, "index", batch)
     width = max(len(source_labels), len(target_labels))
     panel = 0.3 * width + 1.4
     fig, axes = plt.subplots(layers, 3, figsize=(3 * panel, layers * panel + 0.6), squeeze=False)

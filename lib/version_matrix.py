@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lib.errors import MaskError
 
@@ -70,7 +71,8 @@ FIELDS = (
 
 
 def gap_class(gap: float) -> str:
-    """``'rounding'`` (below :data:`ROUNDING`), ``'leak'`` (at least :data:`LEAK`) or ``'unclear'``."""
+    """``'rounding'`` (below :data:`ROUNDING`), ``'leak'`` (at least :data:`LEAK`) or
+    ``'unclear'``."""
     if gap < ROUNDING:
         return "rounding"
     if gap >= LEAK:

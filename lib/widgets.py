@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -30,11 +30,24 @@ from IPython import get_ipython
 from IPython.display import Image, display
 from matplotlib.figure import Figure
 
+from lib import checks
 from lib._runtime import executed_in_batch
+from lib.checks import public_api
 
 
-def length_slider(description: str, value: int, minimum: int = 1, maximum: int = 12) -> widgets.IntSlider:
-    """An integer slider for a sequence length, with a readable label."""
+@public_api
+def length_slider(
+    description: str, value: int, minimum: int = 1, maximum: int = 12
+) -> widgets.IntSlider:
+    """An integer slider for a sequence length, with a readable label.
+
+    ``value`` must lie from ``minimum`` to ``maximum``: an ``IntSlider`` would move it into
+    the range without a word, and the figure would show another length than asked for.
+    """
+    checks.text(description, "description")
+    minimum = checks.integer(minimum, "minimum", 1)
+    maximum = checks.integer(maximum, "maximum", minimum)
+    value = checks.integer(value, "value", minimum, maximum)
     return widgets.IntSlider(
         value=value, min=minimum, max=maximum, step=1, description=description,
         continuous_update=False, style={"description_width": "initial"},

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
 
 from browser import chromium_path, launch_chromium, serve_book
 
@@ -19,20 +18,11 @@ HTML = ROOT / "_build" / "html"
 
 
 def toc_files() -> list[str]:
-    """Every document of ``_toc.yml`` (root first), without suffix, e.g. ``chapters/01_tokens``."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
+    """Every document of ``_toc.yml`` (root first), without suffix, e.g. ``chapters/01_tokens``,
+    read by sphinx-external-toc, the parser Jupyter Book itself uses."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
 
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return files
+    return list(parse_toc_yaml(ROOT / "_toc.yml"))
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +58,7 @@ def browser():
         message = "NO CHROMIUM FOUND (/usr/bin/chromium): browser tests cannot run. apt-get install chromium"
         if in_ci():
             pytest.fail(message + " (CI=true: failing instead of skipping)")
-        warnings.warn(message)
+        warnings.warn(message, stacklevel=2)
         pytest.skip(message)
     with launch_chromium() as instance:
         yield instance

@@ -21,8 +21,8 @@ import os
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
@@ -40,7 +40,7 @@ CHROME_FLAGS = [
 class _GzipHandler(http.server.SimpleHTTPRequestHandler):
     """Static files; text gzip-compressed (level 6, as nginx and most CDNs) when accepted."""
 
-    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+    def log_message(self, format, *args):
         pass
 
     def send_head(self):

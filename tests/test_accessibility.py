@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT
-from conftest import all_pages, open_page
+from conftest import ROOT, all_pages, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 

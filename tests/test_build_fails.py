@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-from build_one import build_single  # noqa: E402
+from build_one import build_single
 
 pytestmark = [pytest.mark.build, pytest.mark.slow]
 

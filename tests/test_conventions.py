@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from hypothesis.extra.numpy import arrays
 
 from lib.conventions import (
@@ -160,7 +161,7 @@ def test_wrong_dtype():
         additive_to_keras(np.ones((2, 3), bool))
     with pytest.raises(MaskTypeError, match=r"`mask`: expected dtype bool \(True = may attend\), received dtype float64"):
         keras_to_additive(np.zeros((2, 3)))
-    with pytest.raises(TypeError, match=r"`attention_mask`: expected numbers 0 and 1 .*, received dtype <U1"):
+    with pytest.raises(TypeError, match=r"`attention_mask`: expected an array of numbers or booleans, received dtype <U1"):
         hf_to_keras_padding([["a", "b"]])
     with pytest.raises(MaskTypeError, match=r"expected a rectangular array .*, received ragged"):
         hf_to_keras_padding([[1, 1], [1]])
@@ -173,8 +174,10 @@ def test_wrong_values():
         old_tf_padding_to_keras(np.array([[[[0.0, -1e9]]]], np.float32))
     with pytest.raises(MaskError, match=r"`additive`: expected only 0 \(keep\) and large negative values .*, received also \[-0.5\]"):
         additive_to_keras(np.array([[0.0, -0.5, -1e9]]))
-    with pytest.raises(MaskError, match=r"`neg`: expected a large negative number \(<= -10000, or -inf\), received 1"):
+    with pytest.raises(MaskError, match=r"`neg`: expected a number <= -10000.0, received 1.0\.\n  A large negative number, or -inf"):
         keras_to_additive(np.ones((1, 2), bool), neg=1)
+    with pytest.raises(MaskError, match=r"`neg`: expected a number <= -10000.0, received nan"):
+        keras_to_additive(np.ones((1, 2), bool), neg=float("nan"))
     with pytest.raises(MaskError, match=r"`mask`: expected shape \(B, 1, 1, S\), received shape \(2, 1, 3, 4\)"):
         old_tf_padding_to_keras(np.zeros((2, 1, 3, 4), np.float32))
 
@@ -183,7 +186,7 @@ def test_heads_and_batch_layout_errors():
     differing = np.array([[[True, False]], [[True, True]]])            # (2, 1, 2)
     with pytest.raises(MaskError, match=r"expected the same \(T, S\) mask for every sentence .*, received a mask that differs"):
         keras_to_torch_attn_mask(differing)
-    with pytest.raises(MaskError, match=r"`num_heads`: expected a positive int, received 0"):
+    with pytest.raises(MaskError, match=r"`num_heads`: expected an int >= 1, received 0"):
         keras_to_torch_attn_mask(differing, num_heads=0)
     with pytest.raises(MaskError, match=r"`num_heads`: expected the number of heads H .*, received None"):
         torch_attn_mask_to_keras(np.zeros((4, 2, 2), bool))
@@ -195,3 +198,53 @@ def test_heads_and_batch_layout_errors():
         torch_attn_mask_to_keras(per_head, num_heads=2)
     with pytest.raises(MaskError, match=r"expected a head axis of size 1, .*, received shape \(2, 3, 4, 4\)"):
         sdpa_to_keras(np.ones((2, 3, 4, 4), bool))
+
+
+@pytest.mark.parametrize("dtype, match", [
+    (np.int8, r"`dtype`: expected a float dtype \(float16, float32 or float64\), received int8"),
+    (bool, r"`dtype`: expected a float dtype .*, received bool"),
+    ("complex64", r"received complex64"),
+    ("no such dtype", r"received str 'no such dtype'"),
+])
+def test_keras_to_additive_refuses_dtypes_that_cannot_hold_an_additive_mask(dtype, match):
+    """int8 once gave all zeros and bool an inverted mask, silently."""
+    with pytest.raises(MaskTypeError, match=match):
+        keras_to_additive(np.array([[True, False]]), dtype=dtype)
+
+
+def test_keras_to_additive_refuses_a_neg_that_overflows_float16():
+    """-1e9 in float16 is -inf: a row with no allowed key then becomes NaN after the softmax."""
+    with pytest.raises(MaskError, match=r"`neg`: expected a number that float16 can hold \(>= -65504\), "
+                                        r"or -inf, received -1e\+09\.\n  In float16, -1e\+09 would become -inf"):
+        keras_to_additive(np.array([[True, False]]), dtype=np.float16)
+    additive = keras_to_additive(np.array([[True, False]]), neg=-65504.0, dtype="float16")
+    assert additive.dtype == np.float16 and np.isfinite(additive).all()
+    row = softmax(additive.astype(np.float32) + np.zeros((1, 2), np.float32))
+    assert np.allclose(row, [[1.0, 0.0]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(mask=hnp.arrays(st.sampled_from([np.bool_, np.int64, np.float32]),
+                       hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
+                       elements=st.integers(0, 1)))
+def test_torch_key_padding_is_the_inverse_or_refuses(mask):
+    if mask.dtype == bool and mask.ndim == 2:
+        assert np.array_equal(keras_to_torch_key_padding(mask), ~mask)
+        assert np.array_equal(torch_key_padding_to_keras(keras_to_torch_key_padding(mask)), mask)
+    else:
+        with pytest.raises(MaskError):
+            keras_to_torch_key_padding(mask)
+
+
+@settings(max_examples=60, deadline=None)
+@given(mask=st.tuples(
+    hnp.arrays(np.int64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3),
+               elements=st.integers(-1, 2)),
+    st.sampled_from([np.int64, np.float32, np.bool_]),
+).map(lambda drawn: drawn[0].astype(drawn[1])))
+def test_hf_to_keras_padding_is_right_or_refuses(mask):
+    if mask.ndim == 2 and np.isin(mask, [0, 1]).all():
+        assert np.array_equal(hf_to_keras_padding(mask), mask.astype(bool))
+    else:
+        with pytest.raises(MaskError):
+            hf_to_keras_padding(mask)

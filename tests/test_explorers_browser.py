@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+
 from conftest import DESKTOP, PHONE, open_page, wait_for_explorers
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
@@ -480,7 +481,7 @@ def test_conventions_explorer_spells_the_mask_as_lib_conventions(pages, n0, n1, 
 
 @pytest.mark.parametrize("batch, heads", [(8, 8), (1, 1), (5, 3), (64, 16)])
 def test_memory_explorer_draws_lib_cost_bytes(pages, batch, heads):
-    from lib.cost import format_bytes, mask_memory
+    from lib.memory import format_bytes, mask_memory
 
     probe = pages("memory").set(B=batch, H=heads)
     points = probe.data("memory")

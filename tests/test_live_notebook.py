@@ -73,7 +73,7 @@ def lab(tmp_path_factory):
 
 
 @pytest.mark.parametrize("chapter", LIVE_CHAPTERS)
-def test_slider_redraws_the_figure_in_jupyterlab(browser, lab, chapter):  # noqa: F811
+def test_slider_redraws_the_figure_in_jupyterlab(browser, lab, chapter):
     base, token, root = lab
     name = Path(chapter).stem
     if not (root / f"{name}.ipynb").is_file():
@@ -94,7 +94,9 @@ def test_slider_redraws_the_figure_in_jupyterlab(browser, lab, chapter):  # noqa
     try:
         page.goto(f"{base}/lab/tree/{name}.ipynb?token={token}", wait_until="domcontentloaded")
         page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
-        page.wait_for_timeout(2000)  # let the kernel start before running
+        # run only once the kernel is up: the toolbar's execution indicator says "idle"
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+            timeout=90_000)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from itertools import product
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from lib.errors import MaskError, MaskTypeError
 from lib.example import seed_token_ids
 from lib.masks import padding_mask
-from lib.padding import PAD_ID, pad_batch, random_sequences
+from lib.padding import PAD_ID, is_post_padded, pad_batch, random_sequences
 
 IDS_A = [1, 3, 2, 7, 4, 5]
 IDS_B = [1, 3, 6]
@@ -106,87 +109,106 @@ def test_random_sequences_fixed_length():
     assert PAD_ID not in {token for row in rows for token in row}
 
 
-# --- error paths ---------------------------------------------------------------------------
+def test_is_post_padded_finds_padding_before_a_real_token():
+    assert is_post_padded(pad_batch([IDS_A, IDS_B])).tolist() == [True, True]
+    assert is_post_padded(pad_batch([IDS_A, IDS_B], padding="pre")).tolist() == [True, False]
+    assert is_post_padded([[1, 0, 2], [0, 0, 0]]).tolist() == [False, True]
 
 
-def test_rejects_an_empty_sentence():
-    with pytest.raises(MaskError, match=r"`sequences\[1\]`: expected at least one token, received an empty sequence"):
-        pad_batch([IDS_B, []])
+# --- error paths: every kind of bad input names the argument, expected and received ------------
+
+BAD_CALLS = [
+    (([IDS_B, []],), {}, MaskError,
+     r"`sequences\[1\]`: expected at least one token, received an empty sequence\.\n  Padded, it would"),
+    (([IDS_B, [4, 0, 2]],), {}, MaskError,
+     r"`sequences\[1\]`: expected ids from 1 to 2147483647, received 0 at position \(1,\)\.\n"
+     r"  0 is reserved for padding: shift the ids by \+1"),
+    (([[1, 3, 6, 0, 0, 0]],), {}, MaskError,
+     r"`sequences\[0\]`: expected ids from 1 to 2147483647, received \[0, 0, 0\] at positions "
+     r"\[\(3,\), \(4,\), \(5,\)\]"),
+    (([[1, -2]],), {}, MaskError, r"received -2 at position \(1,\)"),
+    # integer range: nothing wraps round into int32 any more (2**32 used to become 0, padding)
+    (([[1, 2**31]],), {}, MaskError, r"`sequences\[0\]`: expected ids from 1 to 2147483647, "
+                                     r"received 2147483648 at position \(1,\)"),
+    (([[1, 2**32]],), {}, MaskError, r"received 4294967296 at position \(1,\)"),
+    (([np.array([1, 2**64 - 1], np.uint64)],), {}, MaskError, r"received 18446744073709551615"),
+    (([[1, 2**70]],), {}, MaskError, r"`sequences\[0\]`: expected integers that fit in 64 bits"),
+    # containers
+    (([],), {}, MaskError,
+     r"`sequences`: expected a non-empty list of token-id lists, received an empty list"),
+    (("This is short",), {}, MaskTypeError,
+     r"`sequences`: expected a list of token-id lists, received a single str 'This is short'"),
+    ((42,), {}, MaskTypeError, r"`sequences`: expected a list of token-id lists, received int 42"),
+    (([[[1, 0, 3, 0], [1, 2, 0, 0]]],), {}, MaskError,
+     r"`sequences\[0\]`: expected rank 1 \(a flat list of token ids\), received rank 2"),
+    (([[1.0, 3.0]],), {}, MaskTypeError,
+     r"`sequences\[0\]`: expected an integer dtype \(token ids\), received dtype float64"),
+    (([[True, False]],), {}, MaskTypeError, r"received dtype bool"),
+    (([[1, None]],), {}, MaskTypeError, r"received list holding NoneType None"),
+    # options
+    (([IDS_A],), {"padding": "end"}, MaskError, r"`padding`: expected 'post' or 'pre', received 'end'"),
+    (([IDS_A],), {"truncating": "end"}, MaskError, r"`truncating`: expected 'post' or 'pre'"),
+    (([IDS_A],), {"padding": ["post"]}, MaskError, r"`padding`: expected 'post' or 'pre', received \['post'\]"),
+    (([IDS_A],), {"length": 0}, MaskError, r"`length`: expected an int >= 1, received 0"),
+    (([IDS_A],), {"length": -3}, MaskError, r"`length`: expected an int >= 1, received -3"),
+    (([IDS_A],), {"length": 2.5}, MaskTypeError, r"`length`: expected an int >= 1, received float 2.5"),
+    (([IDS_A],), {"length": "6"}, MaskTypeError, r"received str '6'"),
+    (([IDS_A],), {"length": True}, MaskTypeError, r"received bool True"),
+]
 
 
-def test_rejects_id_zero_inside_a_sentence():
-    with pytest.raises(
-        MaskError,
-        match=r"`sequences\[1\]`: expected ids >= 1 \(0 is reserved for padding\), "
-        r"received \[4, 0, 2\], with id\(s\) \[0\] at position\(s\) \[1\]",
-    ):
-        pad_batch([IDS_B, [4, 0, 2]])
-
-
-def test_rejects_an_already_padded_sentence():
-    with pytest.raises(MaskError, match=r"`sequences\[0\]`: expected ids >= 1 .*received \[1, 3, 6, 0, 0, 0\]"):
-        pad_batch([[1, 3, 6, 0, 0, 0]])
-
-
-def test_rejects_negative_ids():
-    with pytest.raises(MaskError, match=r"received \[1, -2\], with id\(s\) \[-2\] at position\(s\) \[1\]"):
-        pad_batch([[1, -2]])
-
-
-def test_rejects_an_empty_batch():
-    with pytest.raises(MaskError, match=r"`sequences`: expected at least one sequence, received an empty list"):
-        pad_batch([])
-
-
-def test_rejects_a_string():
-    with pytest.raises(MaskTypeError, match=r"`sequences`: expected a list of token-id lists, received str"):
-        pad_batch("This is short")
-
-
-def test_rejects_a_non_sequence():
-    with pytest.raises(MaskTypeError, match=r"expected a list of token-id lists, received int"):
-        pad_batch(42)
-
-
-def test_rejects_a_nested_sentence():
-    with pytest.raises(MaskError, match=r"`sequences\[0\]`: expected a flat list of token ids \(rank 1\), received rank 2"):
-        pad_batch([[[1, 0, 3, 0], [1, 2, 0, 0]]])
-
-
-def test_rejects_float_ids():
-    with pytest.raises(MaskTypeError, match=r"`sequences\[0\]`: expected integer token ids, received dtype float64"):
-        pad_batch([[1.0, 3.0]])
-
-
-def test_rejects_boolean_ids():
-    with pytest.raises(MaskTypeError, match=r"`sequences\[0\]`: expected integer token ids, received dtype bool"):
-        pad_batch([[True, False]])
-
-
-@pytest.mark.parametrize("name", ["padding", "truncating"])
-def test_rejects_an_unknown_side(name):
-    with pytest.raises(MaskError, match=rf"`{name}`: expected 'post' or 'pre', received 'end'"):
-        pad_batch([IDS_A], **{name: "end"})
-
-
-@pytest.mark.parametrize("length", [0, -3, 2.5, "6", True])
-def test_rejects_a_bad_length(length):
-    with pytest.raises(MaskError, match=rf"`length`: expected a positive int, received {length!r}"):
-        pad_batch([IDS_A], length=length)
+@pytest.mark.parametrize("args, kwargs, error, pattern", BAD_CALLS)
+def test_pad_batch_refuses_bad_input(args, kwargs, error, pattern):
+    with pytest.raises(error) as caught:
+        pad_batch(*args, **kwargs)
+    message = str(caught.value)
+    assert re.search(pattern, message, re.DOTALL), message
+    assert message.splitlines()[-1].startswith("  in lib.padding.pad_batch(")
 
 
 @pytest.mark.parametrize(
-    "arguments, name, expected",
+    "arguments, name, error, received",
     [
-        (dict(batch_size=0), "batch_size", "an int >= 1"),
-        (dict(batch_size=2.0), "batch_size", "an int >= 1"),
-        (dict(batch_size=2, min_length=0), "min_length", "an int >= 1"),
-        (dict(batch_size=2, min_length=5, max_length=3), "max_length", "an int >= 5"),
-        (dict(batch_size=2, vocab_size=1), "vocab_size", "an int >= 2"),
-        (dict(batch_size=True), "batch_size", "an int >= 1"),
+        (dict(batch_size=0), "batch_size", MaskError, "an int >= 1, received 0"),
+        (dict(batch_size=2.0), "batch_size", MaskTypeError, "an int >= 1, received float 2.0"),
+        (dict(batch_size=2, min_length=0), "min_length", MaskError, "an int >= 1, received 0"),
+        (dict(batch_size=2, min_length=5, max_length=3), "max_length", MaskError,
+         "an int >= 5, received 3"),
+        (dict(batch_size=2, vocab_size=1), "vocab_size", MaskError,
+         "an int from 2 to 2147483647, received 1"),
+        (dict(batch_size=2, vocab_size=2**31), "vocab_size", MaskError,
+         "an int from 2 to 2147483647, received 2147483648"),
+        (dict(batch_size=True), "batch_size", MaskTypeError, "an int >= 1, received bool True"),
+        (dict(batch_size=2, seed=-1), "seed", MaskError, "an int >= 0, received -1"),
     ],
 )
-def test_random_sequences_rejects_bad_arguments(arguments, name, expected):
-    received = repr(arguments[name])
-    with pytest.raises(MaskError, match=rf"`{name}`: expected {expected}, received {received}"):
+def test_random_sequences_rejects_bad_arguments(arguments, name, error, received):
+    with pytest.raises(error, match=rf"`{name}`: expected {received}"):
         random_sequences(**arguments)
+
+
+# --- property: pad_batch equals keras.utils.pad_sequences, or refuses ---------------------------
+
+ROWS = st.lists(st.one_of(st.integers(-1, 9), st.sampled_from([2**31 - 1, 2**31, 2**32])),
+                max_size=6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(sequences=st.lists(ROWS, max_size=4),
+       length=st.one_of(st.none(), st.integers(-1, 8), st.floats(0, 8)),
+       padding=st.sampled_from(["post", "pre", "end"]), truncating=st.sampled_from(["post", "pre"]))
+@example(sequences=[IDS_A, IDS_B], length=None, padding="post", truncating="post")
+@example(sequences=[[1, 2**32]], length=None, padding="post", truncating="post")
+def test_pad_batch_equals_pad_sequences_or_refuses(sequences, length, padding, truncating):
+    valid = (
+        bool(sequences) and all(sequences) and padding != "end"
+        and all(1 <= token <= 2**31 - 1 for row in sequences for token in row)
+        and (length is None or (isinstance(length, int) and length >= 1))
+    )
+    if valid:
+        expected = keras.utils.pad_sequences(sequences, maxlen=length, padding=padding,
+                                             truncating=truncating, dtype="int32")
+        assert np.array_equal(pad_batch(sequences, length, padding, truncating), expected)
+    else:
+        with pytest.raises(MaskError):
+            pad_batch(sequences, length, padding, truncating)

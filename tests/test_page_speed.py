@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 
+import lighthouse
 import pytest
 from bs4 import BeautifulSoup
-
-import lighthouse
-from conftest import in_ci
 from pageweight import pages, weight
+
+from conftest import in_ci
 
 pytestmark = pytest.mark.build
 

@@ -7,7 +7,14 @@ import pytest
 
 from lib.errors import MaskError, MaskTypeError
 from lib.masks import causal_mask, cross_attention_mask, self_attention_mask
-from lib.playground import EXAMPLE, MAX_LENGTH, Playground, check_sentences, draw_playground, playground_explorer
+from lib.playground import (
+    EXAMPLE,
+    MAX_LENGTH,
+    Playground,
+    check_sentences,
+    draw_playground,
+    playground_explorer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +84,9 @@ def test_draw_playground_draws_every_panel(play):
     "sentences, error, message",
     [
         ("just one string", MaskTypeError, r"expected a list of sentences, received a single str"),
-        ([], MaskError, r"expected 1 to 4 sentences, received 0"),
-        (["a"] * 5, MaskError, r"expected 1 to 4 sentences, received 5"),
+        ([], MaskError, r"expected a list of 1 to 4 sentences, received an empty list"),
+        (["a"] * 5, MaskError, r"expected a list of 1 to 4 sentences, received 5 sentences"),
+        (["a", 3], MaskTypeError, r"`sentences\[1\]`: expected a str, received int 3"),
         (["a", "   "], MaskError, r"sentences\[1\]`: expected at least one word, received an empty"),
         (["w " * 11], MaskError, r"expected at most 10 words, received 11 words"),
     ],
@@ -89,9 +97,38 @@ def test_bad_sentences_are_rejected(sentences, error, message):
 
 
 def test_bad_lengths_are_rejected(play):
-    with pytest.raises(MaskError, match=r"padded_length`: expected an int from the longest sentence \(6\) to 10, received 5"):
+    with pytest.raises(MaskError, match=r"`padded_length`: expected an int from 6 to 10, received 5\.\n"
+                                        r"  Padding never cuts a sentence here\."):
         play.compute(5)
-    with pytest.raises(MaskError, match=r"decoder_length`: expected an int from 1 to 10, received None"):
+    with pytest.raises(MaskError, match=r"`padded_length`: expected an int from 6 to 10, received 11"):
+        play.compute(11)
+    with pytest.raises(MaskTypeError, match=r"`decoder_length`: expected an int from 1 to 10, received NoneType None"):
         play.compute(6, cross=True)
-    with pytest.raises(MaskError, match=r"sentence`: expected an index from 0 to 3, received 4"):
+    with pytest.raises(MaskError, match=r"`decoder_length`: expected an int from 1 to 10, received 0"):
+        play.compute(6, 0, cross=True)
+    with pytest.raises(MaskTypeError, match=r"`causal`: expected True or False, received int 1"):
+        play.compute(6, causal=1)
+    with pytest.raises(MaskError, match=r"`sentence`: expected an int from 0 to 3, received 4"):
         draw_playground(play.compute(6), sentence=4)
+    with pytest.raises(MaskError, match=r"`head`: expected an int from 0 to 1, received -1"):
+        draw_playground(play.compute(6), head=-1)
+    with pytest.raises(MaskTypeError, match=r"`result`: expected a PlaygroundResult"):
+        draw_playground("result")
+
+
+def test_compute_builds_its_masks_with_the_books_builders(play, monkeypatch):
+    """Chapter 12 says the playground runs the masks of chapters 4, 5, 7 and 8: it calls them."""
+    import lib.playground
+
+    called = []
+    for name in ("padding_mask", "self_attention_mask", "cross_attention_mask", "causal_mask",
+                 "combine"):
+        builder = getattr(lib.playground, name)
+        monkeypatch.setattr(lib.playground, name,
+                            lambda *args, _name=name, _builder=builder: called.append(_name)
+                            or _builder(*args))
+    play.compute(7, causal=True)
+    assert called == ["padding_mask", "self_attention_mask", "causal_mask", "combine"]
+    called.clear()
+    play.compute(7, 5, cross=True)
+    assert called == ["padding_mask", "padding_mask", "cross_attention_mask"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from sklearn.preprocessing import LabelEncoder
 
 from lib.errors import MaskError, MaskTypeError, UnknownTokenError
@@ -71,7 +74,9 @@ def test_decode_round_trip_and_skips_padding(vocab):
 def test_decode_accepts_arrays_and_tensors(vocab):
     assert vocab.decode(np.array([1, 3, 6, 0])) == ["This", "is", "short"]
     assert vocab.decode(tf.constant([1, 3, 6, 0])) == ["This", "is", "short"]
-    assert vocab.decode(np.array([[1, 3], [6, 0]])) == ["This", "is", "short"]
+    assert vocab.decode_batch(np.array([[1, 3], [6, 0]])) == [["This", "is"], ["short"]]
+    assert vocab.decode_batch(tf.constant(vocab_ids := [[1, 3, 6], [3, 0, 0]])) == \
+        [vocab.decode(row) for row in vocab_ids]
 
 
 def test_size_and_tokens(vocab):
@@ -133,14 +138,15 @@ def test_fit_rejects_a_single_string():
 
 
 def test_fit_rejects_no_words():
-    with pytest.raises(MaskError, match=r"`sentences`: expected at least one word, received no words"):
+    with pytest.raises(MaskError, match=r"`sentences`: expected a non-empty list of sentences, "
+                                        r"received an empty list"):
         Vocabulary.fit([])
     with pytest.raises(MaskError, match=r"expected at least one word, received no words"):
         Vocabulary.fit(["", "   "])
 
 
 def test_fit_rejects_a_sentence_that_is_not_a_string():
-    with pytest.raises(MaskTypeError, match=r"`sentence`: expected a str, received int 42"):
+    with pytest.raises(MaskTypeError, match=r"`sentences\[1\]`: expected a str, received int 42"):
         Vocabulary.fit(["This is short", 42])
     with pytest.raises(TypeError, match=r"expected a str, received list \['This', 'is'\]"):
         Vocabulary.fit([["This", "is"]])
@@ -157,20 +163,66 @@ def test_encode_rejects_a_non_string(vocab):
 
 
 def test_decode_rejects_out_of_range_ids(vocab):
-    with pytest.raises(MaskError, match=r"`token_ids`: expected ids from 0 to 7, received out-of-range id\(s\) \[8\]"):
+    with pytest.raises(MaskError, match=r"`token_ids`: expected ids from 0 to 7, received 8 at position \(1,\)"):
         vocab.decode([1, 8])
-    with pytest.raises(MaskError, match=r"expected ids from 0 to 7, received out-of-range id\(s\) \[-1, 12\]"):
+    with pytest.raises(MaskError, match=r"expected ids from 0 to 7, received \[-1, 12\] at positions "
+                                        r"\[\(0,\), \(2,\)\]"):
         vocab.decode([-1, 3, 12])
 
 
 def test_decode_range_includes_the_oov_id(open_vocab):
     assert open_vocab.decode([8]) == ["<unk>"]
-    with pytest.raises(MaskError, match=r"expected ids from 0 to 8, received out-of-range id\(s\) \[9\]"):
+    with pytest.raises(MaskError, match=r"expected ids from 0 to 8, received 9 at position \(0,\)"):
         open_vocab.decode([9])
 
 
 def test_decode_rejects_non_integer_ids(vocab):
-    with pytest.raises(MaskTypeError, match=r"`token_ids`: expected integer token ids, received dtype float64"):
+    with pytest.raises(MaskTypeError, match=r"`token_ids`: expected an integer dtype \(token ids\), "
+                                            r"received dtype float64"):
         vocab.decode([1.0, 3.5])
-    with pytest.raises(MaskTypeError, match=r"expected integer token ids, received dtype <U"):
+    with pytest.raises(MaskTypeError, match=r"expected an array of numbers or booleans, received dtype <U"):
         vocab.decode(["This"])
+
+
+def test_decode_of_a_batch_is_refused_not_flattened(vocab):
+    """decode once flattened a (B, S) batch into one list of words."""
+    with pytest.raises(MaskError, match=r"`token_ids`: expected rank 1 \(S,\): one sequence of ids, "
+                                        r"received rank 2 \(shape \(2, 2\) and dtype int64\)\.\n"
+                                        r"  For a \(B, S\) batch use decode_batch"):
+        vocab.decode(np.array([[1, 3], [6, 0]]))
+    with pytest.raises(MaskError, match=r"`token_ids\[1\]`: expected ids from 0 to 7, received 9"):
+        vocab.decode_batch([[1, 3], [9, 0]])
+    with pytest.raises(MaskError, match=r"`token_ids`: expected rank 2 \(B, S\) token ids, received rank 1"):
+        vocab.decode_batch([1, 3])
+
+
+def test_decode_accepts_generators_and_empty_sequences(vocab):
+    assert vocab.decode(token for token in [1, 3]) == ["This", "is"]
+    assert vocab.decode([]) == []
+
+
+def test_encode_batch_of_one_string_is_refused_not_split_into_characters(vocab):
+    """encode_batch("a str") once encoded the characters of the string."""
+    with pytest.raises(MaskTypeError, match=r"`sentences`: expected a list of sentences, received a "
+                                            r"single str 'This is short'\.\n  Wrap it in a list\."):
+        vocab.encode_batch("This is short")
+    with pytest.raises(MaskTypeError, match=r"`sentences\[1\]`: expected a str, received int 3"):
+        vocab.encode_batch(["This is short", 3])
+
+
+# --- property: decode inverts encode, or refuses ------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(ids=st.tuples(
+    hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+               elements=st.integers(-1, 9)),
+    st.sampled_from([np.int64, np.uint8, np.float32, np.bool_]),
+).map(lambda drawn: drawn[0].astype(drawn[1])))
+def test_decode_is_right_or_refuses(vocab, ids):
+    valid = (ids.ndim == 1 and (ids.size == 0 or (np.issubdtype(ids.dtype, np.integer)
+                                                    and ((ids >= 0) & (ids < vocab.size)).all())))
+    if valid:
+        assert vocab.decode(ids) == [vocab.tokens[token] for token in ids.tolist() if token != 0]
+    else:
+        with pytest.raises(MaskError):
+            vocab.decode(ids)

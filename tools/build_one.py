@@ -1,4 +1,5 @@
-"""Build one chapter as a book of its own, fast: ``python tools/build_one.py chapters/04_broadcasting.md``.
+"""Build one chapter as a book of its own, fast:
+``python tools/build_one.py chapters/04_broadcasting.md``.
 
 Copies the book's ``_config.yml`` and ``_ext/`` into ``_build/one/<chapter>/src``,
 makes the chapter the root of a one-page table of contents, and runs the same
@@ -19,7 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build_single(chapter: Path, workdir: Path, extra_cell: str | None = None) -> subprocess.CompletedProcess:
+def build_single(
+    chapter: Path, workdir: Path, extra_cell: str | None = None
+) -> subprocess.CompletedProcess:
     """Build ``chapter`` alone under ``workdir``; ``extra_cell`` appends one code cell first."""
     src = workdir / "src"
     if workdir.exists():
@@ -33,7 +36,8 @@ def build_single(chapter: Path, workdir: Path, extra_cell: str | None = None) ->
         text += f"\n```{{code-cell}} ipython3\n{extra_cell}\n```\n"
     (src / "page.md").write_text(text, encoding="utf-8")
     (src / "_toc.yml").write_text("format: jb-book\nroot: page\n", encoding="utf-8")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+           "PYTHONHASHSEED": "0"}
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     return subprocess.run(
         [str(jupyter_book), "build", str(src), "--path-output", str(workdir),

@@ -125,7 +125,8 @@ def compute(keep: bool = False) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
-                        help="recompute and compare with the committed file; exit 1 on a difference")
+                        help="recompute and compare with the committed file; "
+                             "exit 1 on a difference")
     parser.add_argument("--probe", metavar="API", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the environments afterwards")
     parser.add_argument("--against", metavar="JSON", type=Path,

@@ -42,7 +42,8 @@ def vega_bundle() -> str:
 def main() -> int:
     missing = [p for p in ("requirejs", "@jupyter-widgets/html-manager") if not (NODE / p).is_dir()]
     if missing:
-        print(f"vendor.py: expected npm packages {missing} in {NODE}; run `npm ci` first.", file=sys.stderr)
+        print(f"vendor.py: expected npm packages {missing} in {NODE}; run `npm ci` first.",
+              file=sys.stderr)
         return 1
     if OUT.exists():
         shutil.rmtree(OUT)

@@ -11,15 +11,18 @@ import keras
 import numpy as np
 import pytest
 
-from lib.errors import MaskError
+from lib.errors import MaskError, MaskTypeError
+from lib.padding import pad_batch
 from lib.toy_transformer import (
     ATTENTION_NAMES,
     MaskTraps,
     ToyTransformer,
+    attention_names,
     detect_mask_traps,
     expected_masks,
     keras_mask,
     padding_invariance_gap,
+    plot_masks_seen,
     toy_source_target,
 )
 
@@ -54,22 +57,18 @@ def test_detection_matches_the_keras_version(traps):
     assert traps.keras_version in traps.describe()
 
 
-def test_attention_clears_the_mask_of_its_input_in_place(traps):
+def test_attention_output_carries_the_query_mask():
     embedded = keras.layers.Embedding(10, 4, mask_zero=True)(np.array([[1, 3, 6, 0]]))
     assert keras_mask(embedded).numpy().tolist() == [[True, True, True, False]]
     output = keras.layers.MultiHeadAttention(num_heads=2, key_dim=2)(embedded, embedded)
-    assert (keras_mask(embedded) is None) == traps.attention_clears_input_mask
-    # the output carries the query's mask either way
     assert keras_mask(output).numpy().tolist() == [[True, True, True, False]]
 
 
-def test_add_keeps_a_mask_only_when_every_input_has_one(traps):
+def test_add_of_two_masked_inputs_keeps_the_mask():
     layer = keras.layers.Embedding(10, 4, mask_zero=True)
     first, second = layer(np.array([[1, 0]])), layer(np.array([[2, 0]]))
     assert keras_mask(keras.layers.Add()([first, second])).numpy().tolist() == [[True, False]]
-    unmasked = second + 0.0                      # a TensorFlow op: the result has no Keras mask
-    assert keras_mask(unmasked) is None
-    assert (keras_mask(keras.layers.Add()([first, unmasked])) is None) == traps.add_drops_partial_mask
+    assert keras_mask(second + 0.0) is None      # a TensorFlow op: the result has no Keras mask
 
 
 def test_same_seed_same_weights(models):
@@ -130,9 +129,54 @@ def test_simulated_keras_without_the_clearing(monkeypatch):
 
 def test_errors_say_what_was_expected_and_received(models):
     source, target = toy_source_target()
-    with pytest.raises(MaskError, match=r"`index`: expected a batch index from 0 to 1, received 2"):
+    with pytest.raises(MaskError, match=r"`index`: expected an int from 0 to 1, received 2"):
         padding_invariance_gap(models[True], source, target, index=2)
-    with pytest.raises(MaskError, match=r"expected two \(B, S\) and \(B, T\) id matrices .* received shapes \(2, 6\) and \(1, 7\)"):
+    with pytest.raises(MaskError, match=r"`target_ids`: expected the same batch size B=2 as "
+                                        r"`source_ids` \(2, 6\), received B=1 \(shape \(1, 7\)\)"):
         padding_invariance_gap(models[True], source, target[:1], index=0)
-    with pytest.raises(MaskError, match=r"`explicit_masks`: expected True or False, received 'yes'"):
+    with pytest.raises(MaskTypeError, match=r"`explicit_masks`: expected True or False, received str 'yes'"):
         ToyTransformer(explicit_masks="yes")
+    with pytest.raises(MaskError, match=r"`num_layers`: expected an int >= 1, received 0"):
+        ToyTransformer(num_layers=0)
+    with pytest.raises(MaskError, match=r"`d_model`: expected an even int"):
+        ToyTransformer(d_model=7, num_heads=1)
+
+
+def test_padding_invariance_gap_refuses_pre_padded_batches(models):
+    """On a pre-padded batch it once compared the wrong positions and reported a false gap."""
+    source, target = toy_source_target()
+    pre_source = pad_batch([[1, 3, 2, 7, 4, 5], [1, 3, 6]], padding="pre")
+    with pytest.raises(MaskError, match=r"`source_ids`: expected post-padded rows .*, received "
+                                        r"padding before a real token in row\(s\) \[1\]"):
+        padding_invariance_gap(models[True], pre_source, target, index=0)
+
+
+@pytest.mark.parametrize("num_layers", [1, 3])
+def test_attention_names_follow_num_layers(num_layers):
+    """num_layers=1 once labelled the decoder's causal mask "encoder 2"; 3 raised StopIteration."""
+    model = ToyTransformer(explicit_masks=True, num_layers=num_layers)
+    source, target = toy_source_target()
+    model(source, target)
+    names = attention_names(num_layers)
+    assert list(model.masks_seen) == list(names) == list(model.attention_names)
+    assert len(names) == 3 * num_layers
+    assert names[num_layers] == "decoder 1 causal self-attention"
+    expected = expected_masks(source, target, num_layers)
+    assert all(np.array_equal(model.masks_seen[name], expected[name]) for name in names)
+    assert padding_invariance_gap(model, source, target, index=1) < TOLERANCE
+    model(source, target)          # the gap ran the sentence alone last: the batch again
+    fig = plot_masks_seen(model.masks_seen, 1, ["w"] * 6, ["w"] * 7)
+    assert len(fig.axes) == 3 * num_layers
+    assert [ax.get_title() for ax in fig.axes[:3]] == [
+        "encoder 1 self-attention", "decoder 1 causal self-attention", "decoder 1 cross-attention"]
+
+
+def test_plot_masks_seen_refuses_what_it_cannot_lay_out(models):
+    source, target = toy_source_target()
+    models[True](source, target)
+    with pytest.raises(MaskError, match=r"`index`: expected an int from 0 to 1, received 5"):
+        plot_masks_seen(models[True].masks_seen, 5, ["w"] * 6, ["w"] * 7)
+    with pytest.raises(MaskError, match=r"`row_labels`: expected 6 labels, one per row, received 2"):
+        plot_masks_seen(models[True].masks_seen, 1, ["w"] * 2, ["w"] * 7)
+    with pytest.raises(MaskError, match=r"`masks_seen`: expected the masks of attention_names\(1\)"):
+        plot_masks_seen({"a": 1, "b": 2, "c": 3}, 0, [], [])
