@@ -480,7 +480,7 @@ def test_conventions_explorer_spells_the_mask_as_lib_conventions(pages, n0, n1, 
 # --- chapter 11: memory from shapes -------------------------------------------------------------
 
 @pytest.mark.parametrize("batch, heads", [(8, 8), (1, 1), (5, 3), (64, 16)])
-def test_memory_explorer_draws_lib_cost_bytes(pages, batch, heads):
+def test_memory_explorer_draws_lib_memory_bytes(pages, batch, heads):
     from lib.memory import format_bytes, mask_memory
 
     probe = pages("memory").set(B=batch, H=heads)
