@@ -109,22 +109,11 @@ def prune(build_dir: Path, keep: Path) -> None:
 
 
 def toc_documents(toc_file: Path) -> list[str]:
-    """Every document of a Jupyter Book ``_toc.yml`` (root first), without suffix."""
-    import yaml
+    """Every document of a Jupyter Book ``_toc.yml`` (root first), without suffix, read by
+    sphinx-external-toc, the parser Jupyter Book itself uses (as tests/conftest.py does)."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
 
-    toc = yaml.safe_load(Path(toc_file).read_text(encoding="utf-8"))
-    found = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                found.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return found
+    return list(parse_toc_yaml(Path(toc_file)))
 
 
 def read_notebook(path: Path, extensions):
