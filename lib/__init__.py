@@ -12,8 +12,15 @@ Each module owns one idea of the walk; a chapter imports the piece it teaches:
 - :mod:`lib.memory` and :mod:`lib.timing`: what a mask costs, computed and measured
 - :mod:`lib.playground`: every mask of the book for sentences of your own
 - :mod:`lib.plots`: one heatmap helper for every mask and weight matrix, and the cost figures
-- :mod:`lib.widgets` and :mod:`lib.explorers`: sliders with a kernel, and without one
-- :mod:`lib.example`: the running example, the question's two sentences
+- :mod:`lib.mask_behaviour` and :mod:`lib.version_matrix`: what each Keras version does with
+  masks, measured, and the table of it
+- :mod:`lib.frameworks`: the same mask in Hugging Face ``tokenizers`` and JAX
+- :mod:`lib.doctor`: checks a reader's own model for padding leaks (``python -m lib.doctor``)
+- :mod:`lib.widgets`: live-notebook sliders (ipywidgets) that redraw a figure
+- :mod:`lib.explorer_kit`: what every kernel-free explorer is made of; the explorers are
+  :mod:`lib.text_explorers` (chapters 1-3), :mod:`lib.explorers` (4-6),
+  :mod:`lib.causal_explorers` (7-8) and :mod:`lib.practice_explorers` (9-11)
+- :mod:`lib.example`: the running example, the accepted answer's two sentences
 - :mod:`lib.reproducible`: ``setup_chapter()``, the first cell of every chapter
 - :mod:`lib.checks` and :mod:`lib.errors`: every input check, and the errors they raise
 

@@ -177,63 +177,67 @@ def outer_explorer(
             "datum.i_real && datum.j_real",
         )
     )
-    encoding = dict(
-        x=alt.X(
-            "x:O",
-            sort=BY_J,
-            title="key_mask: key j (S)",
-            axis=alt.Axis(orient="top", labelAngle=-45, labelLimit=80, labelAlign="left"),
-        ),
-        y=alt.Y("y:O", sort=BY_I, title="query_mask: query i (T)", axis=alt.Axis(labelLimit=80)),
-    )
-    cells = (
-        base.transform_filter("datum.part != 'corner'")
-        .mark_rect(strokeWidth=1.5)
-        .encode(
-            color=alt.Color(
-                "value:N",
-                scale=alt.Scale(domain=[True, False], range=[kit.TRUE_COLOUR, kit.FALSE_COLOUR]),
-                legend=alt.Legend(
-                    title="may attend",
-                    labelExpr=f"datum.value ? '{kit.TRUE_MARK} True' : '{kit.FALSE_MARK} False'",
-                ),
+    def layout(stacked: bool) -> alt.LayerChart:
+        # On a phone: shorter word labels and smaller cells, so ten long words fit 390 px.
+        limit, step = (44, kit.CELL - 1) if stacked else (80, kit.CELL + 2)
+        encoding = dict(
+            x=alt.X(
+                "x:O",
+                sort=BY_J,
+                title="key_mask: key j (S)",
+                axis=alt.Axis(orient="top", labelAngle=-45, labelLimit=limit, labelAlign="left"),
             ),
-            tooltip=["part:N", "y:O", "x:O", "value:N"],
-            **encoding,
+            y=alt.Y("y:O", sort=BY_I, title="query_mask: query i (T)", axis=alt.Axis(labelLimit=limit)),
         )
-        .properties(name="table")
-    )
-    outline = (
-        base.transform_filter("datum.part == 'key' || datum.part == 'query'")
-        .mark_rect(fill=None, stroke=kit.HIGHLIGHT_COLOUR, strokeWidth=2)
-        .encode(**encoding)
-    )
-    marks = (
-        base.transform_filter("datum.part != 'corner'")
-        .mark_text(fontSize=11)
-        .encode(
-            text=alt.Text("symbol:N"),
-            color=alt.condition("datum.value", alt.value("white"), alt.value("#555555")),
-            **encoding,
+        cells = (
+            base.transform_filter("datum.part != 'corner'")
+            .mark_rect(strokeWidth=1.5)
+            .encode(
+                color=alt.Color(
+                    "value:N",
+                    scale=alt.Scale(domain=[True, False], range=[kit.TRUE_COLOUR, kit.FALSE_COLOUR]),
+                    legend=alt.Legend(
+                        title="may attend",
+                        labelExpr=f"datum.value ? '{kit.TRUE_MARK} True' : '{kit.FALSE_MARK} False'",
+                    ),
+                ),
+                tooltip=["part:N", "y:O", "x:O", "value:N"],
+                **encoding,
+            )
+            .properties(name="table")
         )
-        .transform_calculate(symbol=f"datum.value ? '{kit.TRUE_MARK}' : '{kit.FALSE_MARK}'")
-    )
-    corner = (
-        base.transform_filter("datum.part == 'corner'")
-        .mark_text(fontSize=18, fontWeight="bold")
-        .encode(text=alt.value("&"), **encoding)
-    )
-    title = alt.TitleParams(
-        text=alt.ExprRef(
-            expr="'sentence ' + sentence + ': ' + min(length(s_all[sentence]), padded) "
-            "+ ' real tokens, S = ' + padded"
-        ),
-        subtitle="cell (i, j) = query_mask[i] & key_mask[j]",
-        orient="bottom",
-    )
-    table = alt.layer(cells, outline, marks, corner).properties(
-        title=title, width=alt.Step(kit.CELL + 2), height=alt.Step(kit.CELL + 2)
-    )
+        outline = (
+            base.transform_filter("datum.part == 'key' || datum.part == 'query'")
+            .mark_rect(fill=None, stroke=kit.HIGHLIGHT_COLOUR, strokeWidth=2)
+            .encode(**encoding)
+        )
+        marks = (
+            base.transform_filter("datum.part != 'corner'")
+            .mark_text(fontSize=11)
+            .encode(
+                text=alt.Text("symbol:N"),
+                color=alt.condition("datum.value", alt.value("white"), alt.value("#555555")),
+                **encoding,
+            )
+            .transform_calculate(symbol=f"datum.value ? '{kit.TRUE_MARK}' : '{kit.FALSE_MARK}'")
+        )
+        corner = (
+            base.transform_filter("datum.part == 'corner'")
+            .mark_text(fontSize=18, fontWeight="bold")
+            .encode(text=alt.value("&"), **encoding)
+        )
+        title = alt.TitleParams(
+            text=alt.ExprRef(
+                expr="'sentence ' + sentence + ': ' + min(length(s_all[sentence]), padded) "
+                "+ ' real tokens, S = ' + padded"
+            ),
+            subtitle="cell (i, j) = query_mask[i] & key_mask[j]",
+            orient="bottom",
+        )
+        return alt.layer(cells, outline, marks, corner).properties(
+            title=title, width=alt.Step(step), height=alt.Step(step)
+        )
+
     notes = kit.notes(kit.sentence_notes(2, padded="padded"))
     description = (
         "Multiplication-table explorer of the attention mask. Two text boxes hold the sentences, "
@@ -243,12 +247,11 @@ def outer_explorer(
         "only where both are real tokens."
     )
     return kit.finish(
-        lambda stacked: table,
+        layout,
         params + [notes],
         description,
         "outer",
         datasets={"table": grid},
-        narrow=False,
     )
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from conftest import ROOT
 
-pytestmark = [pytest.mark.build, pytest.mark.slow]
+pytestmark = [pytest.mark.build, pytest.mark.slow, pytest.mark.extended]
 
 HEADER = """---
 jupytext:

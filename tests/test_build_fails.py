@@ -12,7 +12,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 from build_one import build_single
 
-pytestmark = [pytest.mark.build, pytest.mark.slow]
+pytestmark = [pytest.mark.build, pytest.mark.slow, pytest.mark.extended]
 
 CHAPTER = ROOT / "chapters" / "01_tokens.md"
 

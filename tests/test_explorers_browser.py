@@ -103,6 +103,8 @@ class Probe:
             inputs = self.control(name)
             assert inputs.count() >= 1, f"{self.kind}: no control named {name}"
             kind = inputs.first.get_attribute("type")
+            if self._holds(inputs, kind, value):
+                continue                               # nothing would change: no event to wait for
             if kind == "text":
                 inputs.fill(value)                     # types, firing input events
             elif kind == "range":
@@ -119,6 +121,18 @@ class Probe:
             self.settle()
         return self
 
+    @staticmethod
+    def _holds(inputs, kind: str, value) -> bool:
+        if kind == "text":
+            return inputs.input_value() == value
+        if kind == "range":
+            return inputs.input_value() == str(value)
+        if kind == "checkbox":
+            return inputs.is_checked() == bool(value)
+        if kind == "radio":
+            return inputs.evaluate_all("(els, v) => els.some(el => el.checked && el.value === v)", str(value))
+        return False
+
     def items(self, name: str) -> list[dict]:
         """The drawn items of the view named ``name``: their data and, for text, the text drawn."""
         return self.page.evaluate(_MARKS_JS, [self.element.element_handle(), name])
@@ -132,16 +146,23 @@ class Probe:
 
 @pytest.fixture(scope="module")
 def pages(browser, site):
-    """One open page per chapter for the whole module (opening pages is the slow part)."""
+    """One open page per chapter and colour scheme for the whole module (opening pages is the slow
+    part). Asked for another viewport, the open page is resized, as a reader turning a phone or
+    narrowing a window would, and the explorer redraws for it."""
     opened = {}
 
     def get(kind: str, viewport=DESKTOP, scheme="light"):
-        key = (kind, viewport["width"], scheme)
+        key = (kind, scheme)
         if key not in opened:
             context, page, visit = open_page(browser, site, PAGES[kind], viewport=viewport, scheme=scheme)
             wait_for_explorers(page)
             opened[key] = (context, page, visit)
         context, page, visit = opened[key]
+        if page.viewport_size != viewport:
+            page.set_viewport_size(viewport)
+            # the resize event comes with the next frame; after two, the explorer has begun to redraw
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            wait_for_explorers(page)
         assert not visit.errors and not visit.outside, (kind, visit.errors, visit.outside)
         return Probe(page, kind)
 
@@ -408,10 +429,12 @@ def test_gap_explorer_draws_the_toy_models_gaps_and_masks(pages, toy_models, len
 
 # --- chapter 10: one mask, every convention ------------------------------------------------------
 
-@pytest.mark.parametrize("convention", ["keras", "keras_padding", "torch_key_padding", "torch_attn", "sdpa",
-                                        "hf", "additive", "old_tf"])
+CONVENTIONS = ["keras", "keras_padding", "torch_key_padding", "torch_attn", "sdpa", "hf", "additive", "old_tf"]
+
+
 @pytest.mark.parametrize("n0, n1, padded", [(6, 3, 6), (2, 9, 7), (4, 4, 3)])
-def test_conventions_explorer_spells_the_mask_as_lib_conventions(pages, convention, n0, n1, padded):
+def test_conventions_explorer_spells_the_mask_as_lib_conventions(pages, n0, n1, padded):
+    """For each setting of the lengths, every convention in turn (only the radio button moves)."""
     from lib import conventions as cv
     from lib.masks import padding_mask, self_attention_mask
     from lib.padding import pad_batch
@@ -419,42 +442,45 @@ def test_conventions_explorer_spells_the_mask_as_lib_conventions(pages, conventi
     ids = pad_batch([[1] * n0, [1] * n1], length=padded)
     padding = padding_mask(ids).numpy()
     mask = self_attention_mask(padding).numpy()
-    expected = {
+    spelled_as = {
         "keras": mask, "keras_padding": padding,
         "torch_key_padding": cv.keras_to_torch_key_padding(padding),
         "torch_attn": cv.keras_to_torch_attn_mask(mask, num_heads=2),
         "sdpa": cv.keras_to_sdpa(mask)[:, 0], "hf": cv.keras_padding_to_hf(padding),
         "additive": cv.keras_to_additive(mask), "old_tf": cv.keras_padding_to_old_tf(padding)[:, 0, 0],
-    }[convention]
-    probe = pages("conventions").set(n0=n0, n1=n1, padded=padded, convention=convention)
-    cells = probe.items("cells")
-    flat = expected.ndim == 2
-    values = {}
-    for item in cells:
-        d = item["datum"]
-        index = (d["b"], d["j"]) if flat else (d["r"], d["i"], d["j"])
-        values[index] = d["v"]
-        stored = expected[index]
-        assert d["v"] == float(stored), (convention, index)
-        spelled = {np.bool_: lambda v: str(bool(v)), np.int64: str}.get(type(stored), None)
-        if spelled:
-            assert d["text"] == spelled(stored)
-        elif convention == "additive":
-            assert float(d["text"]) == float(stored)
-        else:
-            assert d["text"] == f"{float(stored):.1f}"
-    assert len(values) == expected.size, f"{len(values)} cells drawn for shape {expected.shape}"
-    # the colour says "may attend" in every convention
-    attend = self_attention_mask(padding).numpy()
-    for item in cells:
-        d = item["datum"]
-        assert d["attend"] == (bool(padding[d["b"], d["j"]]) if flat else bool(attend[d["b"], d["i"], d["j"]]))
+    }
+    assert sorted(spelled_as) == sorted(CONVENTIONS)
+    for convention in CONVENTIONS:
+        expected = spelled_as[convention]
+        probe = pages("conventions").set(n0=n0, n1=n1, padded=padded, convention=convention)
+        cells = probe.items("cells")
+        flat = expected.ndim == 2
+        values = {}
+        for item in cells:
+            d = item["datum"]
+            index = (d["b"], d["j"]) if flat else (d["r"], d["i"], d["j"])
+            values[index] = d["v"]
+            stored = expected[index]
+            assert d["v"] == float(stored), (convention, index)
+            spelled = {np.bool_: lambda v: str(bool(v)), np.int64: str}.get(type(stored), None)
+            if spelled:
+                assert d["text"] == spelled(stored), (convention, index)
+            elif convention == "additive":
+                assert float(d["text"]) == float(stored), (convention, index)
+            else:
+                assert d["text"] == f"{float(stored):.1f}", (convention, index)
+        assert len(values) == expected.size, f"{convention}: {len(values)} cells drawn for shape {expected.shape}"
+        # the colour says "may attend" in every convention
+        for item in cells:
+            d = item["datum"]
+            attend = bool(padding[d["b"], d["j"]]) if flat else bool(mask[d["b"], d["i"], d["j"]])
+            assert d["attend"] == attend, (convention, d)
 
 
 # --- chapter 11: memory from shapes -------------------------------------------------------------
 
 @pytest.mark.parametrize("batch, heads", [(8, 8), (1, 1), (5, 3), (64, 16)])
-def test_memory_explorer_draws_lib_cost_bytes(pages, batch, heads):
+def test_memory_explorer_draws_lib_memory_bytes(pages, batch, heads):
     from lib.memory import format_bytes, mask_memory
 
     probe = pages("memory").set(B=batch, H=heads)
@@ -557,7 +583,7 @@ LARGEST = {
     "padding": dict(s0="Supercalifragilistic " * 10, s1="a b c d e f g h i j", padded=10),
     "embedding-mask": dict(s0="Supercalifragilistic " * 10, s1="a b c d e f g h i j", padded=10),
     "broadcast": dict(s0="Supercalifragilistic " * 10, s1="a b c d e f g h i j", padded=10),
-    "outer": dict(s0="Supercalifragilistic " * 10, s1="x", padded=10),
+    "outer": dict(s0="Supercalifragilistic " * 10, s1="x", sentence=0, padded=10),
     "weights": dict(v=6),
     "causal": dict(length=8, real=8),
     "cross": dict(target_real=10, T=10, source_real=10, S=10),
@@ -568,9 +594,14 @@ LARGEST = {
 }
 
 
+DARK = ["broadcast", "memory", "tokens", "gap"]
+"""Explorers also checked on a dark page; they are opened on a phone in dark mode (the others are
+checked on a phone by narrowing the page they were tested on)."""
+
+
 @pytest.mark.parametrize("kind", sorted(PAGES))
 def test_explorer_fits_a_phone_at_its_largest_settings(pages, kind):
-    probe = pages(kind, viewport=PHONE).set(**LARGEST[kind])
+    probe = pages(kind, viewport=PHONE, scheme="dark" if kind in DARK else "light").set(**LARGEST[kind])
     assert probe.element.get_attribute("data-layout") in ("narrow", "wide")
     overflow = probe.page.evaluate(
         """el => { const limit = document.documentElement.clientWidth; const out = [];
@@ -607,11 +638,11 @@ _COLOURS_JS = """el => {
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("kind", ["broadcast", "memory", "tokens", "gap"])
+@pytest.mark.parametrize("kind", DARK)
 def test_explorer_text_reads_on_the_page_in_light_and_dark_mode(pages, kind, scheme):
     """The chart's text takes the colour of the page's text around it, on a transparent
     background, so it reads whatever the theme puts behind the output."""
-    probe = pages(kind, scheme=scheme)
+    probe = pages(kind, viewport=PHONE if scheme == "dark" else DESKTOP, scheme=scheme)
     colours = probe.page.evaluate(_COLOURS_JS, probe.element.element_handle())
     assert colours["fills"], "no axis, title or legend text found"
     assert {tuple(f) for f in colours["fills"]} == {tuple(colours["ink"])}, colours

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.extended]
 
 # Chapters whose live slider is driven: one walk chapter, and the playground when it exists.
 LIVE_CHAPTERS = ["chapters/02_padding.md", "chapters/12_playground.md"]
