@@ -5,9 +5,10 @@ book's package (``lib`` is a generic name: a folder or module called ``lib``
 in the notebook's directory would be imported first), quiets TensorFlow's C++
 start-up log, fixes the random seeds of Python, NumPy and TensorFlow/Keras,
 asks TensorFlow for deterministic ops, shows matplotlib figures inline in a
-notebook (as the book's theme-aware figures, :func:`lib.plots.use_book_figures`), shows
-errors as a reader meets them (type and message, :func:`show_errors_briefly`), and returns a one-line summary of the versions that
-version-sensitive behaviour depends on. Importing ``lib`` or any of its
+notebook (as the book's theme-aware figures, :func:`lib.plots.use_book_figures`),
+shows errors as a reader meets them (type and message, :func:`show_errors_briefly`),
+and returns a one-line summary of the versions that version-sensitive behaviour
+depends on. Importing ``lib`` or any of its
 modules does none of this: nothing happens until a chapter asks.
 """
 

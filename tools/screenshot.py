@@ -45,7 +45,7 @@ def shoot(browser, base: str, name: str, width: int, scheme: str, out: Path,
         page.wait_for_function(
             "() => Array.from(document.querySelectorAll('.vega-explorer'))"
             ".every(el => el.getAttribute('data-rendered') === 'true')", timeout=20000)
-    except Exception as error:  # noqa: BLE001 - a screenshot of a broken page is still useful
+    except Exception as error:
         print(f"{name}: explorers did not all draw ({error.__class__.__name__})", file=sys.stderr)
     # lazy images (_ext/page_speed.py) load now, so a full-page shot shows every figure
     page.evaluate("""() => Promise.all(Array.from(document.querySelectorAll('img')).map(img => {
@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dark", action="store_true", help="the same as --scheme dark")
     parser.add_argument("--explorers", action="store_true", help="each explorer on its own")
     parser.add_argument("--review", action="store_true",
-                        help="the review set: intro, chapters 2, 5, 6, 7, 12, 13 and api at 1280 and 390, light and dark")
+                        help="the review set: intro, chapters 2, 5, 6, 7, 12, 13 and api "
+                        "at 1280 and 390, light and dark")
     parser.add_argument("--viewport", action="store_true", help="only the first screen, not the full page")
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "screenshots")
