@@ -25,6 +25,7 @@ import numpy as np
 from lib import explorer_kit as kit
 from lib.errors import MaskError, MaskTypeError
 from lib.example import SENTENCES
+from lib.plots import FALSE_COLOUR, FALSE_MARK, FALSE_MARK_COLOUR
 
 __all__ = ["mask_explorer", "outer_explorer", "weights_explorer"]
 
@@ -323,7 +324,10 @@ def weights_explorer(
                             "query": f"{i}: {labels[i]}",
                             "key": f"{j}: {labels[j]}",
                             "w": round(weight, 4),
-                            "label": "0" if weight == 0 else f"{weight:.2f}",
+                            # exactly 0 where the mask removed the cell (the softmax of the
+                            # chapters' small scores is positive): drawn like a False mask cell
+                            "masked": weight == 0,
+                            "label": FALSE_MARK if weight == 0 else f"{weight:.2f}",
                         }
                     )
     slider = kit.slider("v", chosen, values[0], values[-1], slider_label)
@@ -335,8 +339,12 @@ def weights_explorer(
     cells = (
         base.mark_rect(strokeWidth=1)
         .encode(
-            color=alt.Color(
-                "w:Q", title="weight", scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])
+            color=alt.condition(
+                "datum.masked",
+                alt.value(FALSE_COLOUR),
+                alt.Color(
+                    "w:Q", title="weight", scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])
+                ),
             ),
             tooltip=["query:N", "key:N", alt.Tooltip("w:Q", format=".4f")],
             **encoding,
@@ -345,7 +353,13 @@ def weights_explorer(
     )
     text = base.mark_text(fontSize=9).encode(
         text="label:N",
-        color=alt.condition("datum.w > 0.6", alt.value("black"), alt.value("white")),
+        color={
+            "condition": [
+                {"test": "datum.masked", "value": FALSE_MARK_COLOUR},
+                {"test": "datum.w > 0.6", "value": "black"},
+            ],
+            "value": "white",
+        },
         **encoding,
     )
 
@@ -355,14 +369,20 @@ def weights_explorer(
             alt.layer(cells, text)
             .properties(width=alt.Step(30 if stacked else 34), height=alt.Step(24))
             .facet(**({"row": facet} if stacked else {"column": facet}))
-            .properties(title=kit.title_lines(title, 40) if stacked else title)
+            .properties(
+                title=alt.TitleParams(
+                    kit.title_lines(title, 40).text if stacked else title,
+                    subtitle=f"grey {FALSE_MARK}: masked (weight exactly 0)",
+                )
+            )
         )
 
     description = (
         "Interactive heatmaps of attention weights, one per head. "
         f"A slider ({slider_label.strip()}) "
         "chooses a precomputed case; rows are queries, columns are keys, and each cell shows "
-        "its weight, exactly 0 on masked keys."
+        "its weight; masked cells (weight exactly 0) are grey and marked with a dot, like the "
+        "False cells of a mask."
     )
     return kit.finish(
         layout, [slider], description, "weights", datasets={"weights": rows}, legend_bottom=True

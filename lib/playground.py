@@ -258,6 +258,7 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
     import altair as alt
 
     from lib import explorer_kit as kit
+    from lib.plots import FALSE_COLOUR, FALSE_MARK, FALSE_MARK_COLOUR
 
     sentences = check_sentences(sentences)
     if len(sentences) != MAX_SENTENCES:
@@ -355,7 +356,8 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
         .transform_lookup(lookup="key", from_=alt.LookupData(data=alt.Data(name="weights"),
                                                               key="k", fields=["ws"]))
         .transform_calculate(weight="datum.m ? datum.ws[datum.j] : 0")
-        .transform_calculate(label="datum.weight == 0 ? '0' : format(datum.weight, '.2f')")
+        # a masked cell looks like a False cell of the masks (grey, ·), never like a computed 0
+        .transform_calculate(label=f"datum.m ? format(datum.weight, '.2f') : '{FALSE_MARK}'")
     )
     weight_encoding = dict(
         x=alt.X("k:N", title="key", sort=order_x, axis=alt.Axis(labelAngle=-45, labelLimit=80)),
@@ -363,15 +365,20 @@ def playground_explorer(sentences: Sequence[str] = EXAMPLE):
     )
     weights_chart = alt.layer(
         shown.mark_rect(strokeWidth=1).encode(
-            color=alt.Color("weight:Q", title="weight",
-                            scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])),
+            color=alt.condition("datum.m", alt.Color("weight:Q", title="weight",
+                                scale=alt.Scale(scheme=kit.WEIGHT_SCHEME, domain=[0, 1])),
+                                alt.value(FALSE_COLOUR)),
             tooltip=["q:N", "k:N", alt.Tooltip("weight:Q", format=".3f")], **weight_encoding,
         ).properties(name="weights"),
         shown.mark_text(fontSize=9).encode(
             text="label:N",
-            color=alt.condition("datum.weight > 0.6", alt.value("black"), alt.value("white")),
+            color={"condition": [{"test": "!datum.m", "value": FALSE_MARK_COLOUR},
+                                 {"test": "datum.weight > 0.6", "value": "black"}],
+                   "value": "white"},
             **weight_encoding),
-    ).properties(title="attention weights of one head", width=alt.Step(24), height=alt.Step(22))
+    ).properties(title=alt.TitleParams("attention weights of one head",
+                                       subtitle=f"grey {FALSE_MARK}: masked (weight 0)"),
+                 width=alt.Step(24), height=alt.Step(22))
 
     def layout(stacked: bool):
         if stacked:

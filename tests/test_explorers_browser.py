@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pytest
 
+from lib.plots import FALSE_COLOUR
+
 from conftest import DESKTOP, PHONE, open_page, wait_for_explorers
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
@@ -69,7 +71,8 @@ _MARKS_JS = """([el, name]) => {
     if (!mark) return;
     if (mark.name === name + '_marks') {
       mark.items.forEach(item => out.push({datum: JSON.parse(JSON.stringify(item.datum)),
-                                           text: item.text === undefined ? null : String(item.text)}));
+                                           text: item.text === undefined ? null : String(item.text),
+                                           fill: item.fill === undefined ? null : String(item.fill)}));
     }
     (mark.items || []).forEach(item => (item.items || []).forEach(walk));
   };
@@ -354,10 +357,14 @@ def test_weights_explorer_shows_the_chapters_weights_in_position_order(pages, le
 
     probe = pages("weights").set(v=length)
     cells = probe.data("weights")
+    fills = [{**item["datum"], "fill": item["fill"]} for item in probe.items("weights")]
     for h in range(2):
         drawn = grid([d for d in cells if d["head"] == f"head {h}"], "w", row="i", column="j")
         np.testing.assert_allclose(drawn, weights[1, h], atol=6e-5)
         assert (drawn[:, length:] == 0).all()
+        # masked cells look like a False mask cell, and no computed weight does (issue 8)
+        fill = grid([d for d in fills if d["head"] == f"head {h}"], "fill", row="i", column="j")
+        assert ((fill == FALSE_COLOUR) == ~mask.numpy()[1]).all(), fill
     # axes in position order whatever the labels: read the drawn y positions of the rows
     ys = {}
     for item in probe.page.evaluate("""el => { const out = []; const walk = m => { if (!m) return;
@@ -535,6 +542,8 @@ def test_playground_explorer_draws_lib_playground(pages, boxes, S, T, causal, cr
     notes = probe.notes()
     if boxes is None:
         np.testing.assert_allclose(grid(weights, "weight", row="i", column="j"), result.weights[row, head], atol=6e-4)
+        fill = grid([{**i["datum"], "fill": i["fill"]} for i in probe.items("weights")], "fill", row="i", column="j")
+        assert ((fill == FALSE_COLOUR) == ~result.attention_mask[row]).all(), fill   # masked: a False cell
         assert "example sentences only" not in notes
     else:
         assert weights == [] and "example sentences only" in notes

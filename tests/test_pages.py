@@ -86,7 +86,9 @@ COLLECT = """async (view) => {
                background: rgb(getComputedStyle(document.body).backgroundColor),
                text: document.body.textContent, html: document.documentElement.outerHTML,
                errors: [], images: [], pastEdge: [], explorerText: [], explorerPanels: [],
-               explorerCells: []};
+               explorerCells: [],
+               searchFields: Array.from(document.querySelectorAll('.search-button-field'))
+                 .filter(e => e.getBoundingClientRect().width > 0).length};
   document.querySelectorAll('.tag_raises-exception .output.traceback')
     .forEach(e => out.errors.push(e.textContent));
   // figures: every image, loaded (also lazy ones), with its SVG source
@@ -230,6 +232,16 @@ def test_api_page_is_rendered_autodoc_with_every_public_name(browser, site):
     with_examples = sum(">>>" in (importlib.import_module(m).__doc__ or "") for m in api)
     assert examples >= with_examples, f"{examples} example blocks for {with_examples} modules with examples"
     context.close()
+
+
+# --- the page's frame ---------------------------------------------------------------------------
+
+def test_one_search_field_per_page(desktop):
+    """sphinx-book-theme 1.3 with pydata-sphinx-theme 0.17 shows the pydata header too: a 64 px
+    bar holding a second search field above the book's own (pages.css hides it)."""
+    problems = [f"{view.path}: {view.searchFields} search fields" for view in desktop
+                if view.searchFields != 1]
+    assert not problems, "\n".join(problems)
 
 
 # --- errors and paths ----------------------------------------------------------------------------

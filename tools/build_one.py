@@ -31,6 +31,8 @@ def build_single(
     shutil.copy2(ROOT / "_config.yml", src / "_config.yml")
     shutil.copytree(ROOT / "_ext", src / "_ext")
     os.symlink(ROOT / "_vendor", src / "_vendor")
+    # build-time math (_ext/page_speed.py) runs MathJax from the project's node_modules
+    os.symlink(ROOT / "node_modules", src / "node_modules")
     text = chapter.read_text(encoding="utf-8")
     if extra_cell is not None:
         text += f"\n```{{code-cell}} ipython3\n{extra_cell}\n```\n"
