@@ -13,7 +13,7 @@ export IPYTHONDIR            := $(CURDIR)/.ipython
 BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md references.md api.md constraints.txt .ipython/profile_default/ipython_kernel_config.py \
                 $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard data/*) $(wildcard _ext/*.py) $(wildcard _ext/static/*)
 
-.PHONY: help setup book lint test test-extended test-fast test-determinism test-archive lab serve clean bench \
+.PHONY: help setup book lint test test-extended test-live test-fast test-determinism test-archive lab serve clean bench \
         versions versions-check
 help:
 	@echo "make book   set up .venv and build the HTML book into $(BUILD)"
@@ -72,7 +72,12 @@ lint: setup
 	$(BIN)/ruff check .
 
 test: setup lint $(BUILD)/.built
-	$(BIN)/python -m pytest -m "not archive and not extended"
+	$(BIN)/python -m pytest -m "not archive and not extended and not live"
+
+# The sliders in a live JupyterLab. Not called by .ci/run for now: on 2026-11-30 it passed in a
+# fresh clone and failed twice in a worktree ("Run All" executed no cell); to be fixed.
+test-live: setup
+	$(BIN)/python -m pytest -m live
 
 # The build machinery (parallel and cached execution, a failing cell fails the build: small
 # books built in temporary folders) and the sliders in a live JupyterLab. About 10 minutes,

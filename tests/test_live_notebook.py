@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.extended]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.live]
 
 # Chapters whose live slider is driven: one walk chapter. The playground's case is left out for
 # now: on 2026-11-30 its slider panel stayed hidden after "Run All" (JupyterLab 4 renders only
