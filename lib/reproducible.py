@@ -82,7 +82,7 @@ def show_errors_briefly() -> bool:
 
 def installed_lib_dir() -> Path | None:
     """Where the installed distribution :data:`DISTRIBUTION` keeps ``lib`` (its editable
-    source folder, or site-packages), or ``None`` when it is not installed."""
+    source folder, or its installed copy), or ``None`` when it is not installed."""
     try:
         distribution = importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
