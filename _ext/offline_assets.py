@@ -35,7 +35,7 @@ def strip_unused_scripts(app, pagename, templatename, context, doctree) -> None:
 
     The chapters hide their live-widget outputs in the book (they need a kernel), but
     MyST-NB still adds the widget manager (3.5 MB) to every page whose notebook saved
-    widget state; the Vega bundle (0.9 MB) is only needed where an explorer is drawn.
+    widget state; the Vega runtime (0.4 MB) is only needed where an explorer is drawn.
     """
     body = context.get("body", "")
     unused = ()

@@ -13,6 +13,13 @@ pages an incremental build did not rewrite are simply left as they are):
   shift while it loads), ``decoding="async"`` and ``loading="lazy"``: a figure loads when
   the reader scrolls near it. (Every chapter opens with text, so on a phone even the first
   figure is below the fold; Lighthouse flagged an eager first figure on the playground.)
+- **Only the CSS the book uses.** The theme's stylesheets (Bootstrap 5 and every Font Awesome
+  icon, about 500 kB) are replaced by ``*.used.css`` copies without the rules whose classes
+  no page and no script of the book names (``_ext/unused_css.py``), and the Font Awesome
+  font by a subset holding only the icons those rules draw.
+- **No search index on reading pages.** The theme loads Sphinx's search scripts and the
+  whole search index (about 140 kB) on every page for a search-as-you-type box this book
+  does not turn on; the search field sends the reader to ``search.html``, which loads them.
 - **No unused widget state.** The chapters hide their live ipywidgets in the book, but the
   notebook's widget state (random model ids, up to 300 kB) was still written into the page.
   Pages that show no widget view do not carry it.
@@ -23,6 +30,7 @@ its text, shortened to about 155 characters (search results show that much).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -47,6 +55,14 @@ INLINE_MATH = re.compile(r'<span class="math notranslate nohighlight">\\\((.*?)\
 DISPLAY_MATH = re.compile(r'<div class="math notranslate nohighlight">\s*\\\[(.*?)\\\]\s*</div>', re.S)
 WIDGET_STATE = re.compile(r'\s*<script type="application/vnd\.jupyter\.widget-state\+json">.*?</script>', re.S)
 IMG = re.compile(r"<img\b[^>]*>")
+SEARCH_JS = re.compile(r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)">'
+                       r"</script>")
+SCRIPT_SRC = re.compile(r'<script\b[^>]*\ssrc="([^"]+)"')
+# stylesheets served as *.used.css (only the rules the book can match); glob patterns under _static
+PURGED_CSS = ("styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css", "sphinx-design.min.css",
+              "mystnb.*.css")
+ICON_FONTS = ("vendor/fontawesome/webfonts/fa-solid-900.woff2", "vendor/fontawesome/webfonts/fa-regular-400.woff2",
+              "vendor/fontawesome/webfonts/fa-brands-400.woff2")
 
 
 # --- meta description -----------------------------------------------------------------------
@@ -198,6 +214,8 @@ def fix_math(text: str) -> str:
 
 def process_page(text: str, page: Path, outdir: Path) -> str:
     text = FONTAWESOME_JS.sub("", text)
+    if page.name != "search.html" or page.parent != outdir:
+        text = SEARCH_JS.sub("", text)
     if "application/vnd.jupyter.widget-view+json" not in text:
         text = WIDGET_STATE.sub("", text)
     text = fix_math(text)
@@ -213,6 +231,76 @@ def process_build(app, exception) -> None:
             continue
         text = page.read_text(encoding="utf-8")
         new = process_page(text, page, outdir)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+    use_only_used_css(outdir)
+
+
+# --- stylesheets and icon fonts ---------------------------------------------------------
+
+def _subset_font(source: Path, target: Path, codepoints: set[int]) -> None:
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = ["*"]
+    font = subset.load_font(str(source), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(codepoints))
+    subsetter.subset(font)
+    subset.save_font(font, str(target), options)
+
+
+def use_only_used_css(outdir: Path) -> None:
+    """Write ``*.used.css`` and subset icon fonts, and point every page at them.
+
+    Run after every page is final, on every build (Sphinx copies the theme's originals into
+    ``_static`` each time, so the ``.used`` copies are always made from them afresh).
+    """
+    from unused_css import all_words, font_codepoints, used_css
+
+    static = outdir / "_static"
+    pages = [p for p in sorted(outdir.rglob("*.html")) if "_static" not in p.parts]
+    # the words of every page and of every script a page loads (scripts add classes at run time)
+    scripts: set[Path] = set()
+    for page in pages:
+        for source in SCRIPT_SRC.findall(page.read_text(encoding="utf-8")):
+            path = (page.parent / html.unescape(source).split("?")[0]).resolve()
+            if path.is_file():
+                scripts.add(path)
+    used = all_words(p.read_text(encoding="utf-8", errors="replace") for p in pages + sorted(scripts))
+    replacements = {}
+    for pattern in PURGED_CSS:
+        for original in sorted(static.glob(pattern)):
+            if original.name.endswith(".used.css"):
+                continue
+            css = used_css(original.read_text(encoding="utf-8"), used)
+            codepoints = font_codepoints(css)
+            for font in ICON_FONTS:
+                name = Path(font).name
+                if name in css and (static / font).is_file():
+                    subset_name = name.replace(".woff2", ".used.woff2")
+                    _subset_font(static / font, static / font.replace(name, subset_name), codepoints)
+                    css = css.replace(name, subset_name)
+            target = original.with_name(original.name[: -len(".css")] + ".used.css")
+            target.write_text(css, encoding="utf-8")
+            digest = hashlib.sha1(css.encode()).hexdigest()[:8]
+            entry = (target.relative_to(static).as_posix(), digest)
+            # pages of an earlier build already point at the .used copy: refresh their digest too
+            replacements[original.relative_to(static).as_posix()] = entry
+            replacements[entry[0]] = entry
+    if not replacements:
+        return
+    names = sorted(replacements, key=len, reverse=True)
+    link = re.compile(r'(href="[^"]*_static/)(' + "|".join(re.escape(k) for k in names) + r')(\?[^"]*)?"')
+
+    def swap(match):
+        new, digest = replacements[match[2]]
+        return f'{match[1]}{new}?v={digest}"'
+
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        new = link.sub(swap, text)
         if new != text:
             page.write_text(new, encoding="utf-8")
 

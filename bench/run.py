@@ -232,13 +232,16 @@ def kernel_free_redraw() -> list[float]:
         page = browser.new_page()
         page.goto(f"{base}/chapters/05_logical_and.html", wait_until="networkidle")
         page.wait_for_selector(".vega-explorer[data-rendered=true]")
+        low, high = page.evaluate(
+            "() => { const s = document.querySelector('.vega-explorer input[type=range]');"
+            " return [Number(s.min), Number(s.max)]; }")
         for move in range(50):
-            value = 1 + move % 9
+            value = low + (move + 1) % (high - low + 1)
             elapsed = page.evaluate(
                 """(value) => new Promise(resolve => {
                     const root = document.querySelector('.vega-explorer');
                     const svg = root.querySelector('svg');
-                    const slider = root.querySelector('input[name=len1]');
+                    const slider = root.querySelector('input[type=range]');
                     const start = performance.now();
                     const observer = new MutationObserver(() => {
                         observer.disconnect(); resolve(performance.now() - start); });
@@ -247,7 +250,7 @@ def kernel_free_redraw() -> list[float]:
                     slider.dispatchEvent(new Event('input', {bubbles: true}));
                     setTimeout(() => { observer.disconnect(); resolve(-1); }, 2000);
                 })""",
-                value if value != 3 else 10,
+                value,
             )
             if elapsed >= 0:
                 times.append(elapsed)

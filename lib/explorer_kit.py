@@ -54,6 +54,7 @@ __all__ = [
     "HIGHLIGHT_COLOUR",
     "LINE_COLOURS",
     "MAX_WORDS",
+    "PLACEHOLDERS",
     "TRUE_COLOUR",
     "TRUE_MARK",
     "WEIGHT_SCHEME",
@@ -74,6 +75,7 @@ __all__ = [
     "slot_fields",
     "text_input",
     "title_lines",
+    "vega_spec",
     "token_rows",
     "tokens",
     "value_cells",
@@ -131,7 +133,13 @@ class Explorer:
         return f"explorer-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
 
     def html(self) -> str:
-        """The snippet for the built book: a container and a script calling the book's vegaEmbed."""
+        """The snippet for the built book: a container and a script drawing it with the book's Vega.
+
+        The Vega-Lite specs are compiled to Vega here, at build time (:func:`vega_spec`), so the
+        page loads only the Vega runtime (no Vega-Lite compiler, no vega-embed). The datasets
+        are written once and put into both layouts in the browser.
+        """
+        narrow = vega_spec(self.narrow, self.datasets) if self.narrow else None
         return (
             f'<div class="vega-explorer" id="{self.element_id}" '
             f'data-explorer="{html.escape(self.kind)}" '
@@ -140,8 +148,8 @@ class Explorer:
             '<div class="explorer-chart"></div></div>\n'
             '<script type="text/javascript">\n'
             f"{_EMBED_JS}("
-            f'"{self.element_id}", {script_json(self.wide)}, {script_json(self.narrow)}, '
-            f"{script_json(self.datasets)});\n"
+            f'"{self.element_id}", {script_json(vega_spec(self.wide, self.datasets))}, '
+            f"{script_json(narrow)}, {script_json(self.datasets)}, {script_json(PLACEHOLDERS)});\n"
             "</script>\n"
         )
 
@@ -158,22 +166,78 @@ class Explorer:
 
 
 def script_json(value: Any) -> str:
-    """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and the line separators escaped.
+    """Compact JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
 
     >>> script_json({"label": "</script><b>&"})
-    '{"label": "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    '{"label":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
     """
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     for character in "<>&\u2028\u2029":
         text = text.replace(character, f"\\u{ord(character):04x}")
     return text
+
+
+PLACEHOLDERS = {"ink": "#010203", "background": "#040506", "grid": "#070809"}
+"""Stand-in colours compiled into the Vega specs, replaced in the browser by the colours the
+explorer sits on (the page's text and background, light or dark), since the compiled spec
+cannot ask the page for them."""
+
+_COLOUR_CONFIG = {
+    "background": None, "view": {"stroke": None},
+    "rect": {"stroke": PLACEHOLDERS["background"]},
+    "axis": {key: PLACEHOLDERS["ink"] for key in ("labelColor", "titleColor", "domainColor", "tickColor")}
+    | {"gridColor": PLACEHOLDERS["grid"]},
+    "legend": {"labelColor": PLACEHOLDERS["ink"], "titleColor": PLACEHOLDERS["ink"]},
+    "title": {"color": PLACEHOLDERS["ink"], "subtitleColor": PLACEHOLDERS["ink"]},
+    "header": {"labelColor": PLACEHOLDERS["ink"], "titleColor": PLACEHOLDERS["ink"]},
+    "text": {"color": PLACEHOLDERS["ink"]},
+}
+
+
+def _merged(base: dict, extra: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def vega_spec(spec: dict, datasets: dict | None = None) -> dict:
+    """The Vega spec of a Vega-Lite ``spec``, compiled by vl-convert, with the page's colours left open.
+
+    Text, axes, legends and cell borders get the :data:`PLACEHOLDERS` colours, which the
+    book's script replaces with the colours around the explorer. The values of ``datasets``
+    are left out of the result (the page carries them once); the script puts them back.
+
+    >>> compiled = vega_spec({"mark": "rect", "data": {"name": "cells"},
+    ...                       "encoding": {"x": {"field": "k", "type": "ordinal"}}}, {"cells": [{"k": 1}]})
+    >>> compiled["$schema"].split("/")[-1], [d for d in compiled["data"] if d["name"] == "cells"]
+    ('v5.json', [{'name': 'cells'}])
+    >>> PLACEHOLDERS["ink"] in json.dumps(compiled)
+    True
+    """
+    import vl_convert
+
+    full = copy.deepcopy(spec)
+    full["config"] = _merged(full.get("config", {}), _COLOUR_CONFIG)
+    if datasets:
+        full["datasets"] = datasets
+    compiled = vl_convert.vegalite_to_vega(full, vl_version=_vl_version())
+    for entry in compiled.get("data", []):
+        if datasets and entry.get("name") in datasets:
+            entry.pop("values", None)
+    return compiled
+
+
+def _vl_version() -> str:
+    """The Vega-Lite version Altair writes, as vl-convert names it (``"5.20"``)."""
+    return ".".join(alt.VEGALITE_VERSION.split(".")[:2])
 
 
 # One function per page would do, but each snippet must work alone (a notebook output, a page
 # with one explorer), so every snippet defines it if the page has not yet.
 _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
   var css = ".vega-explorer{display:block;max-width:100%;margin:.5rem 0}"
-    + ".vega-explorer .explorer-chart,.vega-explorer .explorer-chart.vega-embed"
+    + ".vega-explorer .explorer-chart"
     + "{display:block;max-width:100%}"
     + ".vega-explorer .explorer-notes{white-space:pre-line;color:#b35000;margin:0 0 .3rem}"
     + ".vega-explorer.explorer-on-dark .explorer-notes{color:#ffa657}"
@@ -209,23 +273,23 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
     return {ink: "rgb(" + ink.join(", ") + ")", background: "rgb(" + background.join(", ") + ")",
             dark: luminance(background) < 0.2};
   }
-  function config(colours) {
-    var text = colours.ink;
-    return {
-      background: null, view: {stroke: null},
-      rect: {stroke: colours.background},
-      axis: {labelColor: text, titleColor: text, domainColor: text, tickColor: text,
-             gridColor: colours.dark ? "#555555" : "#dddddd"},
-      legend: {labelColor: text, titleColor: text},
-      title: {color: text, subtitleColor: text},
-      header: {labelColor: text, titleColor: text},
-      text: {color: text}
-    };
+  function coloured(spec, placeholders, colours) {
+    // The compiled spec names stand-in colours (lib.explorer_kit.PLACEHOLDERS): put in the
+    // colours the explorer sits on.
+    var text = JSON.stringify(spec);
+    var actual = {ink: colours.ink, background: colours.background,
+                  grid: colours.dark ? "#555555" : "#dddddd"};
+    Object.keys(placeholders).forEach(function (key) {
+      text = text.split(placeholders[key]).join(actual[key]);
+    });
+    return JSON.parse(text);
+  }
+  function bound(spec) {
+    return (spec.signals || []).filter(function (s) { return s.bind; });
   }
   function order(element, spec) {
-    // Controls in the order of the spec's parameters (Vega adds them in the order it binds them).
-    var names = (spec.params || []).filter(function (p) { return p.bind; })
-      .map(function (p) { return p.name; });
+    // Controls in the order of the spec's signals (Vega adds them in the order it binds them).
+    var names = bound(spec).map(function (s) { return s.name; });
     var box = element.querySelector(".vega-bindings");
     if (!box) { return; }
     function rank(node) {
@@ -236,7 +300,7 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
     Array.prototype.slice.call(box.children).sort(function (a, b) { return rank(a) - rank(b); })
       .forEach(function (node) { box.appendChild(node); });
   }
-  return function (id, wide, narrow, datasets) {
+  return function (id, wide, narrow, datasets, placeholders) {
     var element = document.getElementById(id), view = null, layout = "wide";
     var values = {}, pending = 0;
     var watcher = null;
@@ -254,38 +318,43 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
     }
     function remember() {
       if (!view) { return; }
-      (wide.params || []).forEach(function (p) {
-        if (!p.bind) { return; }
-        try { values[p.name] = view.signal(p.name); } catch (e) { /* not a signal */ }
+      bound(wide).forEach(function (s) {
+        try { values[s.name] = view.signal(s.name); } catch (e) { /* not a signal */ }
       });
     }
     function showNotes(name, value) { notes.textContent = (value || "").replace(/\n+$/, ""); }
     function draw(which) {
       var ticket = ++pending;
       remember();
-      var spec = JSON.parse(JSON.stringify(which === "narrow" ? narrow : wide));
-      spec.datasets = datasets;
-      (spec.params || []).forEach(function (p) {
-        if (p.name in values) { p.value = values[p.name]; }
+      var colours = surroundings(element);
+      element.classList.toggle("explorer-on-dark", colours.dark);
+      var spec = coloured(which === "narrow" ? narrow : wide, placeholders, colours);
+      (spec.data || []).forEach(function (d) {
+        if (d.name in datasets) { d.values = datasets[d.name]; }
+      });
+      (spec.signals || []).forEach(function (s) {
+        if (s.bind && s.name in values) { s.value = values[s.name]; }
       });
       element.setAttribute("data-rendered", "false");
       if (view) { view.finalize(); view = null; }
       Array.prototype.slice.call(element.querySelectorAll(":scope > .vega-bindings"))
         .forEach(function (node) { node.remove(); });
-      var colours = surroundings(element);
-      element.classList.toggle("explorer-on-dark", colours.dark);
-      var options = {actions: false, renderer: "svg", config: config(colours)};
-      return window.vegaEmbed(chart, spec, options)
+      var drawing;
+      try {
+        drawing = new window.vega.View(window.vega.parse(spec), {renderer: "svg", container: chart, hover: true});
+        drawing = drawing.runAsync();
+      } catch (error) { drawing = Promise.reject(error); }
+      return drawing
         .then(function (result) {
-          if (ticket !== pending) { return; }
-          view = result.view;
+          if (ticket !== pending) { result.finalize(); return; }
+          view = result;
           layout = which;
           element.vegaView = view;
           element.setAttribute("data-layout", which);
           var controls = chart.querySelector(".vega-bindings");
           if (controls) { element.insertBefore(controls, element.firstChild); }   // controls on top
           order(element, spec);
-          if ((spec.params || []).some(function (p) { return p.name === "notes"; })) {
+          if ((spec.signals || []).some(function (s) { return s.name === "notes"; })) {
             view.addSignalListener("notes", showNotes);
             showNotes("notes", view.signal("notes"));
           }
@@ -302,8 +371,8 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
         });
     }
     function start() {
-      if (!window.vegaEmbed) {
-        chart.textContent = "This explorer needs the page's vega-embed script, which did not load.";
+      if (!window.vega || !window.vega.View) {
+        chart.textContent = "This explorer needs the page's Vega script, which did not load.";
         element.setAttribute("data-rendered", "error");
         return;
       }

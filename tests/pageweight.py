@@ -8,15 +8,17 @@ Font Awesome classes make the browser fetch. Shared by ``tests/test_page_speed.p
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-FONT_FILES = {  # class on the page -> the woff2 file the theme's CSS loads for it
-    "fa-solid": "_static/vendor/fontawesome/webfonts/fa-solid-900.woff2",
-    "fa-regular": "_static/vendor/fontawesome/webfonts/fa-regular-400.woff2",
-    "fa-brands": "_static/vendor/fontawesome/webfonts/fa-brands-400.woff2",
+FONT_FILES = {  # class on the page -> the name the woff2 file its stylesheet loads starts with
+    "fa-solid": "fa-solid-900",
+    "fa-regular": "fa-regular-400",
+    "fa-brands": "fa-brands-400",
 }
+FONT_URL = re.compile(r"url\(['\"]?([^'\")]+\.woff2)")
 
 
 def pages(html: Path) -> list[Path]:
@@ -38,9 +40,15 @@ def loaded_files(page: Path, html: Path) -> list[Path]:
             path = (page.parent / value.split("?")[0].split("#")[0]).resolve()
             if path.is_file() and path not in found:
                 found.append(path)
-    for css_class, font in FONT_FILES.items():
-        if css_class in text and (html / font).is_file():
-            found.append((html / font).resolve())
+    fonts = []   # the icon fonts the page's stylesheets load (the subset ones, see _ext/page_speed.py)
+    for sheet in [p for p in found if p.suffix == ".css"]:
+        for url in FONT_URL.findall(sheet.read_text(encoding="utf-8")):
+            path = (sheet.parent / url.split("?")[0]).resolve()
+            if path.is_file() and path not in fonts:
+                fonts.append(path)
+    for css_class, stem in FONT_FILES.items():
+        if css_class in text:
+            found += [font for font in fonts if font.name.startswith(stem) and font not in found]
     return found
 
 

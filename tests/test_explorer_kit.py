@@ -57,9 +57,9 @@ def test_a_label_with_a_closing_script_tag_cannot_end_the_script():
     assert len(parsed.scripts) == 1, "the label closed the explorer's script early"
     assert [tag for tag, _ in parsed.starts].count("script") == 1
     # and the label arrives intact: the script holds the escaped spec, which parses back to it
-    embedded = kit.script_json(explorer.wide)
+    embedded = kit.script_json(kit.vega_spec(explorer.wide, explorer.datasets))
     assert embedded in parsed.scripts[0]
-    assert [p["value"] for p in json.loads(embedded)["params"] if p["name"] == "s0"] == [hostile]
+    assert [s["value"] for s in json.loads(embedded)["signals"] if s["name"] == "s0"] == [hostile]
 
 
 def test_script_json_escapes_what_html_parsers_look_for():

@@ -1,6 +1,6 @@
 """Every kernel-free explorer of the built book, in Chromium: set its controls (type into its text
-boxes, move its sliders, flip its switches), read what it drew through the Vega view that
-vegaEmbed returned (``element.vegaView``: the scenegraph's items and their data), and compare
+boxes, move its sliders, flip its switches), read what it drew through its Vega
+view (``element.vegaView``: the scenegraph's items and their data), and compare
 every cell with what ``lib`` computes for the same settings.
 
 Also: every explorer fits a 390 px phone at its largest settings, and draws in theme colours

@@ -1,0 +1,167 @@
+"""The trimmed stylesheets draw every page exactly as the theme's full ones do.
+
+``_ext/page_speed.py`` serves ``*.used.css``: the theme's stylesheets without the rules no page
+or script of the book can match (``_ext/unused_css.py``), with a Font Awesome font cut down to
+the icons those rules draw. If the trimming dropped a rule a page needs, the page would look
+different, so each page is drawn twice in Chromium, once as built and once with every
+``*.used.css`` request answered with the original stylesheet, and the two screenshots must be
+identical, pixel for pixel: at 1280 px and at 390 px, light and dark, with the things a reader
+opens (solutions, the download menu, the search dialog, the phone's navigation drawer).
+That comparison takes minutes, so it runs in ``make test-extended``; ``make test`` checks that
+pages load the trimmed files and that every icon a page draws is in its trimmed font.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from conftest import open_page
+
+pytestmark = [pytest.mark.build, pytest.mark.browser]
+
+PAGES = ["chapters/13_mask_doctor.html", "api.html"]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+MAX_HEIGHT = 12000   # px of a full-page shot (the API page is 80000 px long)
+USED_CSS = re.compile(r"\.used\.css(\?|$)")
+FONT = re.compile(r"(fa-(?:solid-900|regular-400|brands-400))\.woff2")
+
+
+def _originals(built_html):
+    """A route handler answering each ``*.used.css`` with the theme's original stylesheet.
+
+    The original still loads the trimmed icon fonts: a font cut down to a few glyphs is
+    rasterised a shade differently (FreeType's auto-hinter reads the whole font), which would
+    hide a missing rule in noise. The fonts are checked glyph by glyph instead
+    (``test_every_icon_on_the_page_is_in_its_trimmed_font``).
+    """
+
+    def handler(route, request):
+        path = request.url.split("/_static/", 1)[1].split("?")[0]
+        original = built_html / "_static" / path.replace(".used.", ".")
+        css = FONT.sub(r"\1.used.woff2", original.read_text(encoding="utf-8"))
+        route.fulfill(body=css, content_type="text/css; charset=utf-8")
+
+    return handler
+
+
+def _states(page, phone: bool):
+    """Screenshots (PNG bytes) of the page in the states a reader puts it in."""
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; caret-color: transparent; }")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    shots = {"top": page.screenshot(animations="disabled")}
+    for button in page.locator(".solution.dropdown .toggle-button, .admonition.dropdown button").all():
+        button.click()
+    page.evaluate("document.fonts.ready.then(() => true)")
+    height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
+    width = page.viewport_size["width"]
+    shots["full page, solutions open"] = page.screenshot(
+        full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height}, animations="disabled")
+    page.evaluate("window.scrollTo(0, 0)")
+    toggle = page.locator(".dropdown-download-buttons .dropdown-toggle")
+    if toggle.count() and toggle.first.is_visible():
+        toggle.first.click()
+        shots["download menu"] = page.screenshot(animations="disabled")
+        page.keyboard.press("Escape")
+    page.keyboard.press("Control+k")
+    shots["search dialog"] = page.screenshot(animations="disabled")
+    page.keyboard.press("Escape")
+    drawer = page.locator(".primary-toggle")
+    if phone and drawer.count() and drawer.first.is_visible():
+        drawer.first.click()
+        shots["navigation drawer"] = page.screenshot(animations="disabled")
+        page.keyboard.press("Escape")
+    return shots
+
+
+def _difference(first: bytes, second: bytes) -> int:
+    from PIL import Image, ImageChops
+
+    a, b = Image.open(io.BytesIO(first)).convert("RGB"), Image.open(io.BytesIO(second)).convert("RGB")
+    if a.size != b.size:
+        return -1
+    box = ImageChops.difference(a, b).getbbox()
+    return 0 if box is None else (box[2] - box[0]) * (box[3] - box[1])
+
+
+def test_pages_load_the_trimmed_css(built_html):
+    for name in PAGES:
+        text = (built_html / name).read_text(encoding="utf-8")
+        assert "pydata-sphinx-theme.used.css" in text, f"{name} does not load the trimmed theme CSS"
+        assert not re.search(r'pydata-sphinx-theme\.css[?"]', text), f"{name} still loads the full theme CSS"
+
+
+@pytest.mark.extended   # about 2 minutes on a quiet machine, 10 under load: make test-extended
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_trimmed_css_draws_the_pages_as_the_full_css(browser, site, built_html, device, scheme):
+    problems = []
+    for name in PAGES:
+        shots = []
+        for original in (False, True):
+            context, page, visit = open_page(browser, site, name, viewport=VIEWPORTS[device], scheme=scheme)
+            try:
+                if original:   # load the page again, the theme's full CSS and fonts in place of the trimmed
+                    page.route(USED_CSS, _originals(built_html))
+                    page.reload(wait_until="networkidle")
+                shots.append(_states(page, device == "phone"))
+                assert not visit.failed, visit.failed
+            finally:
+                context.close()
+        trimmed, full = shots
+        assert trimmed.keys() == full.keys(), (name, trimmed.keys(), full.keys())
+        for state in trimmed:
+            area = _difference(trimmed[state], full[state])
+            if area:
+                problems.append(f"{name} ({device}, {scheme}, {state}): "
+                                + ("sizes differ" if area < 0 else f"differs in a {area} px² box"))
+    assert not problems, "\n".join(problems)
+
+
+ICONS_JS = """() => {
+  // every character drawn in a Font Awesome font: in ::before / ::after content and in text
+  const found = [];
+  for (const element of document.querySelectorAll('body *')) {
+    for (const pseudo of ['::before', '::after', null]) {
+      const style = getComputedStyle(element, pseudo);
+      if (!/Font Awesome/i.test(style.fontFamily)) { continue; }
+      let text = pseudo ? style.content : Array.from(element.childNodes)
+        .filter(n => n.nodeType === 3).map(n => n.textContent).join('');
+      if (pseudo) {
+        if (!text || text === 'none' || text === 'normal' || text[0] !== '"') { continue; }
+        text = JSON.parse(text);
+      }
+      for (const ch of text.trim()) {
+        found.push([style.fontFamily + '|' + style.fontWeight, ch.codePointAt(0), element.className]);
+      }
+    }
+  }
+  return found;
+}"""
+
+
+def test_every_icon_on_the_page_is_in_its_trimmed_font(browser, site, built_html):
+    """Chromium's computed styles name each icon's font and character; the trimmed font has it."""
+    from fontTools.ttLib import TTFont
+
+    fonts = {}
+    for stem in ("fa-solid-900", "fa-regular-400", "fa-brands-400"):
+        path = built_html / "_static" / "vendor" / "fontawesome" / "webfonts" / f"{stem}.used.woff2"
+        assert path.is_file(), f"no trimmed font {path.name}"
+        fonts[stem] = set(TTFont(path).getBestCmap())
+    missing, seen = [], 0
+    for name in PAGES + ["intro.html"]:
+        context, page, _ = open_page(browser, site, name, viewport=VIEWPORTS["desktop"])
+        try:
+            for family, codepoint, where in page.evaluate(ICONS_JS):
+                seen += 1
+                stem = ("fa-brands-400" if "Brands" in family else
+                        "fa-solid-900" if family.endswith("|900") else "fa-regular-400")
+                if codepoint not in fonts[stem]:
+                    missing.append(f"{name}: U+{codepoint:04X} ({where}) not in {stem}.used.woff2")
+        finally:
+            context.close()
+    assert seen >= 10, f"only {seen} icons found: the probe no longer sees them"
+    assert not missing, "\n".join(missing)
