@@ -24,6 +24,11 @@ pytestmark = [pytest.mark.build, pytest.mark.browser]
 
 PAGES = ["chapters/13_mask_doctor.html", "api.html"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+# Chromium under load sometimes differs in a few pixels between two loads of the same page (a
+# scrollbar fading, seen as a 6 px² box at 390 px); a missing rule moves or recolours whole
+# elements (the missing exercise icon was a 20 x 20 px glyph, a dropped rule of the search
+# dialog a 3345 px² box).
+NOISE_PX2 = 64
 MAX_HEIGHT = 12000   # px of a full-page shot (the API page is 80000 px long)
 USED_CSS = re.compile(r"\.used\.css(\?|$)")
 FONT = re.compile(r"(fa-(?:solid-900|regular-400|brands-400))\.woff2")
@@ -114,7 +119,7 @@ def test_trimmed_css_draws_the_pages_as_the_full_css(browser, site, built_html, 
         assert trimmed.keys() == full.keys(), (name, trimmed.keys(), full.keys())
         for state in trimmed:
             area = _difference(trimmed[state], full[state])
-            if area:
+            if area < 0 or area > NOISE_PX2:
                 problems.append(f"{name} ({device}, {scheme}, {state}): "
                                 + ("sizes differ" if area < 0 else f"differs in a {area} px² box"))
     assert not problems, "\n".join(problems)
