@@ -81,14 +81,15 @@ def changed_cells(notebook, reference) -> list[int]:
 
 
 def duplicated_cells(notebook, reference) -> list[int]:
-    """Code cells where some non-empty line of a stream occurs more often than in ``reference``."""
+    """Code cells where some non-empty line of a stream occurs more often than in ``reference``
+    (lines ``reference`` lacks do not count: threads printing at once can join two lines)."""
     ours, theirs = joined_streams(notebook), joined_streams(reference)
     found = []
     for index, streams in ours.items():
         for name, text in streams.items():
             counts = Counter(line for line in text.splitlines() if line.strip())
             expected = Counter(line for line in theirs.get(index, {}).get(name, "").splitlines() if line.strip())
-            if any(count > expected[line] for line, count in counts.items()):
+            if any(count > expected[line] > 0 for line, count in counts.items()):
                 found.append(index)
                 break
     return found
@@ -143,11 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--synthetic", action="store_true", help="add a small synthetic notebook")
     parser.add_argument("--ipythondir", help="another IPYTHONDIR (kernel profile) than the book's")
+    parser.add_argument("--save", help="write every executed notebook into this folder")
     args = parser.parse_args(argv)
     os.environ.update(ENVIRONMENT)
     if args.ipythondir:
         os.environ["IPYTHONDIR"] = str(Path(args.ipythondir).resolve())
     sys.path.insert(0, str(ROOT / "_ext"))
+    import nbformat
     import stream_merge
 
     chapters = [str(Path(c).resolve()) for c in args.chapters] or [
@@ -175,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
                     if error:
                         print(f"round {run} {name}: FAILED {error[:300]}")
                         return 1
+                    if args.save:
+                        Path(args.save).mkdir(parents=True, exist_ok=True)
+                        nbformat.write(notebook, Path(args.save) / f"{name}.{run}.ipynb")
                     split = split_cells(notebook)
                     splits += len(split)
                     # the kernel's text is compared with the first round's, a rendered
