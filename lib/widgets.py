@@ -140,7 +140,8 @@ def figure_png(figure: Figure, compress_level: int = 1) -> bytes:
     text sizes are known), the box is measured on that same renderer, and the pixels are cut
     out, with ``savefig.pad_inches`` of the figure's background around them. When something
     is drawn outside the figure (a legend pushed below it, say) the canvas does not hold it,
-    and this falls back to ``savefig``, so nothing is ever cut off. ``compress_level`` is
+    and this falls back to ``savefig``, so nothing is ever cut off; so it does when the
+    ``savefig.*`` settings ask for another resolution, background or transparency. ``compress_level`` is
     zlib's (0-9): 1 costs a few per cent more bytes, sent to a kernel's own front end, and
     saves milliseconds at every redraw.
 
@@ -157,8 +158,11 @@ def figure_png(figure: Figure, compress_level: int = 1) -> bytes:
     """
     checks.integer(compress_level, "compress_level", 0, 9)
     canvas = figure.canvas
-    if not isinstance(canvas, FigureCanvasAgg):
-        return _savefig_png(figure, compress_level)
+    rc = mpl.rcParams
+    if (not isinstance(canvas, FigureCanvasAgg) or rc["savefig.transparent"]
+            or rc["savefig.dpi"] not in ("figure", figure.dpi)
+            or rc["savefig.facecolor"] != "auto" or rc["savefig.edgecolor"] != "auto"):
+        return _savefig_png(figure, compress_level)   # savefig would not draw what the canvas holds
     canvas.draw()
     renderer = canvas.get_renderer()
     width, height = canvas.get_width_height(physical=True)
@@ -167,7 +171,7 @@ def figure_png(figure: Figure, compress_level: int = 1) -> bytes:
     x0, y0, x1, y1 = (value * dpi for value in box.extents)   # pixels, from the bottom left
     if x0 < -0.5 or y0 < -0.5 or x1 > width + 0.5 or y1 > height + 0.5 or box.width <= 0:
         return _savefig_png(figure, compress_level)   # drawn outside the canvas: not in its pixels
-    pad = mpl.rcParams["savefig.pad_inches"] * dpi
+    pad = rc["savefig.pad_inches"] * dpi
     left, right = round(x0 - pad), round(x1 + pad)
     top, bottom = round(height - y1 - pad), round(height - y0 + pad)
     pixels = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)

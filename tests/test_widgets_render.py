@@ -89,6 +89,17 @@ def test_what_is_drawn_outside_the_figure_is_not_cut_off():
     assert fast.shape == saved.shape and difference(fast, saved)[0] < 1
 
 
+@pytest.mark.parametrize("settings", [{"savefig.dpi": 50}, {"savefig.facecolor": "#ff0000"},
+                                      {"savefig.transparent": True}])
+def test_figure_png_follows_the_savefig_settings(settings):
+    """What the canvas holds is drawn at figure.dpi on the figure's colours: other savefig
+    settings take savefig's own path."""
+    with matplotlib.rc_context(settings):
+        fast = pixels(figure_png(FIGURES["mask, one column"]()))
+        saved = pixels(savefig_png(FIGURES["mask, one column"]()))
+    assert fast.shape == saved.shape and difference(fast, saved)[0] < 1
+
+
 def test_figure_png_keeps_the_figure_background_in_the_padding():
     figure, ax = plt.subplots(figsize=(2, 1), dpi=100, facecolor="#123456")
     ax.set_axis_off()
@@ -127,3 +138,20 @@ def test_figure_png_refuses_a_compress_level_zlib_does_not_have():
     figure, _ = plt.subplots()
     with pytest.raises(MaskError, match="`compress_level`: expected an int from 0 to 9"):
         figure_png(figure, compress_level=10)
+
+
+def test_live_figure_sends_the_picture_of_a_fresh_draw_for_every_value():
+    """First visits, revisits from the cache, and the value it opened with: each PNG the
+    panel holds is the one a fresh draw of that value gives."""
+    from lib.widgets import length_slider, live_figure
+
+    def draw(padded_length):
+        mask = np.arange(padded_length)[np.newaxis, :] < np.array([[4], [2]])
+        return plot_mask(mask, title=f"padding mask (2, {padded_length})")
+
+    panel = live_figure(draw, padded_length=length_slider("S", 6, 1, 12))
+    for value in (7, 12, 1, 6, 7):
+        panel.controls["padded_length"].value = value
+        printed, png = panel.render()
+        assert png == figure_png(draw(value)), value
+        plt.close("all")
