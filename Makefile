@@ -74,14 +74,16 @@ lint: setup
 test: setup lint $(BUILD)/.built
 	$(BIN)/python -m pytest -m "not archive and not extended and not live"
 
-# The sliders in a live JupyterLab. Not called by .ci/run for now: on 2026-11-30 it passed in a
-# fresh clone and failed twice in a worktree ("Run All" executed no cell); to be fixed.
+# The sliders in a live JupyterLab (chapters 2 and 12): a fresh JupyterLab per chapter, with every
+# Jupyter folder in a temporary one, Run All, a slider moved, the figure redrawn. Needs only .venv,
+# not the built book. About 5-6 minutes on the shared machine, so not in make test; .ci/run calls
+# it. (Its flakiness on 2026-11-30, Run All executing no cell, was the test clicking Run All
+# before the notebook had a kernel: see tests/test_live_notebook.py.)
 test-live: setup
 	$(BIN)/python -m pytest -m live
 
 # The build machinery (parallel and cached execution, a failing cell fails the build: small
-# books built in temporary folders) and the sliders in a live JupyterLab. About 10 minutes,
-# so not in make test; .ci/run calls it.
+# books built in temporary folders). About 5 minutes, so not in make test; .ci/run calls it.
 test-extended: setup $(BUILD)/.built
 	$(BIN)/python -m pytest -m extended
 

@@ -232,6 +232,7 @@ def draw_mask(
                     j, i, TRUE_MARK if matrix[i, j] else FALSE_MARK,
                     ha="center", va="center", fontsize=10,
                     color="white" if matrix[i, j] else FALSE_MARK_COLOUR,
+                    in_layout=False,  # one glyph inside its cell (>= 0.3 inch): layout need not measure it
                 )
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(xlabel)

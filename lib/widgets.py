@@ -25,10 +25,13 @@ import io
 from collections.abc import Callable
 
 import ipywidgets as widgets
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 from IPython import get_ipython
 from IPython.display import Image, display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image as PILImage
 
 from lib import checks
 from lib._runtime import executed_in_batch
@@ -100,9 +103,7 @@ class LiveFigure(widgets.VBox):
 
     @staticmethod
     def _png(figure: Figure) -> bytes:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", bbox_inches="tight")
-        return buffer.getvalue()
+        return figure_png(figure)
 
     def redraw(self) -> None:
         """Clear the output and show the figure for the current values.
@@ -126,6 +127,68 @@ class LiveFigure(widgets.VBox):
 
     def _on_change(self, change) -> None:
         self.redraw()
+
+
+@public_api
+def figure_png(figure: Figure, compress_level: int = 1) -> bytes:
+    """``figure`` as PNG bytes, cropped to what is drawn, as ``savefig(bbox_inches="tight")``
+    crops it, in one drawing pass instead of two.
+
+    ``savefig`` with a tight box draws the figure twice, each time on a new renderer that
+    measures every text again: once to find the box, once at the box's size. Here the figure
+    is drawn once on its own canvas (whose renderer the layout engine has already used, so
+    text sizes are known), the box is measured on that same renderer, and the pixels are cut
+    out, with ``savefig.pad_inches`` of the figure's background around them. When something
+    is drawn outside the figure (a legend pushed below it, say) the canvas does not hold it,
+    and this falls back to ``savefig``, so nothing is ever cut off; so it does when the
+    ``savefig.*`` settings ask for another resolution, background or transparency. ``compress_level`` is
+    zlib's (0-9): 1 costs a few per cent more bytes, sent to a kernel's own front end, and
+    saves milliseconds at every redraw.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig, ax = plt.subplots(figsize=(2, 1), dpi=100)
+    >>> _ = ax.set_title("a title")
+    >>> png = figure_png(fig)
+    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+    >>> PILImage.open(io.BytesIO(png)).size[0] < 200 + 2 * 10   # at most the figure plus its pad
+    True
+    >>> plt.close(fig)
+    """
+    checks.integer(compress_level, "compress_level", 0, 9)
+    canvas = figure.canvas
+    rc = mpl.rcParams
+    if (not isinstance(canvas, FigureCanvasAgg) or rc["savefig.transparent"]
+            or rc["savefig.dpi"] not in ("figure", figure.dpi)
+            or rc["savefig.facecolor"] != "auto" or rc["savefig.edgecolor"] != "auto"):
+        return _savefig_png(figure, compress_level)   # savefig would not draw what the canvas holds
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = canvas.get_width_height(physical=True)
+    dpi = figure.dpi
+    box = figure.get_tightbbox(renderer)
+    x0, y0, x1, y1 = (value * dpi for value in box.extents)   # pixels, from the bottom left
+    if x0 < -0.5 or y0 < -0.5 or x1 > width + 0.5 or y1 > height + 0.5 or box.width <= 0:
+        return _savefig_png(figure, compress_level)   # drawn outside the canvas: not in its pixels
+    pad = rc["savefig.pad_inches"] * dpi
+    left, right = round(x0 - pad), round(x1 + pad)
+    top, bottom = round(height - y1 - pad), round(height - y0 + pad)
+    pixels = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    background = tuple(int(round(channel * 255)) for channel in figure.get_facecolor())
+    image = PILImage.new("RGBA", (right - left, bottom - top), background)
+    inside = (max(left, 0), max(top, 0), min(right, width), min(bottom, height))
+    image.paste(pixels.crop(inside), (inside[0] - left, inside[1] - top))
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def _savefig_png(figure: Figure, compress_level: int) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight",
+                   pil_kwargs={"compress_level": compress_level})
+    return buffer.getvalue()
 
 
 def live_figure(draw: Callable[..., Figure | None], **controls: widgets.ValueWidget) -> LiveFigure:

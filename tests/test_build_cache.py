@@ -144,3 +144,32 @@ def test_only_what_changed_runs_again_and_a_change_in_lib_runs_everything(tmp_pa
     assert len(folders) == 1 and folders[0] != key_folder, f"old cache folders are kept: {folders}"
     executed = nbformat.read(src.parent / "out/_build/jupyter_execute/a.ipynb", as_version=4)
     assert json.dumps(executed.cells[-1].outputs).count("value=12") == 1
+
+
+SPLIT_PRINT = """import time
+print("first line")
+time.sleep(2)   # longer than ipykernel's 0.2 s flush interval: two stream messages
+print("last line")"""
+
+
+@pytest.mark.parametrize("mode", ["force", "cache"])
+def test_a_print_sent_in_two_messages_is_kept_once(tmp_path, mode):
+    """Issue 13's duplicated prints: with ``nb_merge_streams`` MyST-NB 1.4 merged a cell's stream
+    outputs for the page in place, and in ``force`` mode wrote that notebook to jupyter_execute,
+    so the second message's text appeared twice there. ``_ext/stream_merge.py`` merges copies."""
+    src = make_book(tmp_path)
+    (src / "a.md").write_text(page("A", SPLIT_PRINT))
+    (src / "_toc.yml").write_text("format: jb-book\nroot: a\n")
+    config = src / "_config.yml"
+    text = config.read_text()
+    assert "execute_notebooks: cache" in text
+    config.write_text(text.replace("execute_notebooks: cache", f"execute_notebooks: {mode}"))
+    ok(build(src))
+    executed = nbformat.read(src.parent / "out/_build/jupyter_execute/a.ipynb", as_version=4)
+    streams = [o for o in executed.cells[-1].outputs if o.output_type == "stream"]
+    assert len(streams) >= 2, f"the kernel sent the cell's output in one message, nothing to test: {streams}"
+    assert "".join(o.text for o in streams) == "first line\nlast line\n", streams
+    html = (src.parent / "out/_build/html/a.html").read_text(encoding="utf-8")
+    assert 'class="cell_output' in html, "the page shows no output of the cell"
+    shown = html.split('class="cell_output', 1)[1]          # the output, after the source
+    assert shown.count("first line") == 1 and shown.count("last line") == 1, shown[:600]

@@ -1,0 +1,157 @@
+"""lib.widgets renders a slider's figure fast, and the picture is the one savefig would send.
+
+figure_png draws a figure once and cuts its content out of the canvas, where
+savefig(bbox_inches="tight") draws it twice. A wrong picture is worse than a slow one, so
+these compare figure_png with savefig pixel by pixel (up to the sub-pixel shift that
+savefig's fractional box gives) for the figures the chapters' sliders draw, and check
+the fallback for what is drawn outside the figure.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
+
+from lib.errors import MaskError
+from lib.plots import plot_broadcast, plot_mask, plot_masks, plot_outer, plot_weights
+from lib.widgets import figure_png
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(int)
+
+
+def savefig_png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def difference(fast: np.ndarray, saved: np.ndarray) -> tuple[float, float]:
+    """(mean absolute difference, share of pixels off by more than half the range), at the
+    best alignment within one pixel: savefig shifts the figure by a fraction of a pixel."""
+    best = (np.inf, np.inf)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            a = fast[max(dy, 0):, max(dx, 0):]
+            b = saved[max(-dy, 0):, max(-dx, 0):]
+            rows, cols = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+            diff = np.abs(a[:rows, :cols] - b[:rows, :cols])
+            best = min(best, (float(diff.mean()), float((diff.max(axis=2) > 128).mean())))
+    return best
+
+
+LABELS = [str(j) for j in range(12)]
+FIGURES = {
+    "mask, one column": lambda: plot_mask(np.ones((2, 1), bool), title="S = 1"),
+    "mask, twelve columns": lambda: plot_mask(
+        np.tri(2, 12, 5).astype(bool), row_labels=["the cat sat", "a dog"],
+        col_labels=LABELS, title="padding mask (B, S) = (2, 12)",
+        xlabel="token position", ylabel="sentence"),
+    "masks side by side": lambda: plot_masks([np.tri(4, 4).astype(bool)] * 2, ["a", "b"],
+                                             suptitle="two"),
+    "outer": lambda: plot_outer([True, False, True], [True, True, False, False], title="o"),
+    "broadcast": lambda: plot_broadcast([[True], [False]], [[True, True, False]]),
+    "weights": lambda: plot_weights(np.full((2, 3, 3), 1 / 3), mask=np.ones((3, 3), bool)),
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_figure_png_is_the_picture_savefig_sends(name):
+    fast, saved = pixels(figure_png(FIGURES[name]())), pixels(savefig_png(FIGURES[name]()))
+    assert abs(fast.shape[0] - saved.shape[0]) <= 1 and abs(fast.shape[1] - saved.shape[1]) <= 1, (
+        fast.shape, saved.shape)
+    mean, far = difference(fast, saved)
+    assert mean < 6 and far < 0.03, (mean, far)
+
+
+def test_what_is_drawn_outside_the_figure_is_not_cut_off():
+    """The canvas does not hold it: figure_png falls back to savefig's second drawing."""
+    figure, ax = plt.subplots(figsize=(3, 2), dpi=100)
+    ax.plot([0, 1], [0, 1])
+    figure.text(0.5, -0.4, "a note well below the figure", ha="center")
+    fast = pixels(figure_png(figure))
+    saved = pixels(savefig_png(figure))
+    assert fast.shape[0] > 200, "the note below the 200-pixel canvas is missing"
+    assert fast.shape == saved.shape and difference(fast, saved)[0] < 1
+
+
+@pytest.mark.parametrize("settings", [{"savefig.dpi": 50}, {"savefig.facecolor": "#ff0000"},
+                                      {"savefig.transparent": True}])
+def test_figure_png_follows_the_savefig_settings(settings):
+    """What the canvas holds is drawn at figure.dpi on the figure's colours: other savefig
+    settings take savefig's own path."""
+    with matplotlib.rc_context(settings):
+        fast = pixels(figure_png(FIGURES["mask, one column"]()))
+        saved = pixels(savefig_png(FIGURES["mask, one column"]()))
+    assert fast.shape == saved.shape and difference(fast, saved)[0] < 1
+
+
+def test_figure_png_keeps_the_figure_background_in_the_padding():
+    figure, ax = plt.subplots(figsize=(2, 1), dpi=100, facecolor="#123456")
+    ax.set_axis_off()
+    ax.set_title("title")
+    corner = pixels(figure_png(figure))[0, 0]
+    assert tuple(corner) == (0x12, 0x34, 0x56, 255)
+
+
+@pytest.mark.parametrize("figure", [
+    lambda: plot_mask(np.tri(3, 12, 4).astype(bool)),            # the smallest cells, 0.3 inch
+    lambda: plot_weights(np.full((1, 10, 10), 0.1), mask=np.tri(10, 10).astype(bool)),
+    lambda: plot_outer([True, False], [True] * 10),
+])
+def test_mask_marks_lie_inside_their_cells(figure):
+    """The ✓ and · marks are left out of layout (so tight layout and tight boxes skip
+    measuring them): that is only right while every mark lies inside its own cell."""
+    fig = figure()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    checked = 0
+    for ax in fig.axes:
+        for text in ax.texts:
+            if text.get_in_layout():
+                continue
+            x, y = text.get_position()
+            (left, bottom), (right, top) = ax.transData.transform([(x - 0.5, y + 0.5),
+                                                                   (x + 0.5, y - 0.5)])
+            mark = text.get_window_extent(renderer)
+            assert left <= mark.x0 and mark.x1 <= right, (text.get_text(), mark, left, right)
+            assert bottom <= mark.y0 and mark.y1 <= top, (text.get_text(), mark, bottom, top)
+            checked += 1
+    assert checked > 0
+
+
+def test_figure_png_refuses_a_compress_level_zlib_does_not_have():
+    figure, _ = plt.subplots()
+    with pytest.raises(MaskError, match="`compress_level`: expected an int from 0 to 9"):
+        figure_png(figure, compress_level=10)
+
+
+def test_live_figure_sends_the_picture_of_a_fresh_draw_for_every_value():
+    """First visits, revisits from the cache, and the value it opened with: each PNG the
+    panel holds is the one a fresh draw of that value gives."""
+    from lib.widgets import length_slider, live_figure
+
+    def draw(padded_length):
+        mask = np.arange(padded_length)[np.newaxis, :] < np.array([[4], [2]])
+        return plot_mask(mask, title=f"padding mask (2, {padded_length})")
+
+    panel = live_figure(draw, padded_length=length_slider("S", 6, 1, 12))
+    for value in (7, 12, 1, 6, 7):
+        panel.controls["padded_length"].value = value
+        printed, png = panel.render()
+        assert png == figure_png(draw(value)), value
+        plt.close("all")
