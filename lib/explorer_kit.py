@@ -154,14 +154,16 @@ class Explorer:
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = {
-            "text/html": self.html(),
-            "text/plain": f"<Explorer {self.kind}: {self.description}>",
-        }
-        # In the book build the Vega-Lite mime type is left out: the book renders the HTML
-        # snippet, and MyST-NB's strict build would fail on a mime type it cannot render.
-        if not executed_in_batch():
-            bundle["application/vnd.vegalite.v5+json"] = self.spec
+        """The book build gets the HTML snippet; a live notebook gets the Vega-Lite spec.
+
+        MyST-NB's strict build would fail on a mime type it cannot render, so the build gets
+        only HTML. A live JupyterLab renders Vega-Lite itself, and would prefer HTML if both
+        came; but the snippet needs the book's Vega script, which a notebook does not load.
+        """
+        text = f"<Explorer {self.kind}: {self.description}>"
+        if executed_in_batch():
+            return {"text/html": self.html(), "text/plain": text}
+        bundle = {"application/vnd.vegalite.v5+json": self.spec, "text/plain": text}
         return bundle
 
 

@@ -194,3 +194,14 @@ def test_controls_refuse_values_outside_their_range():
         kit.radio("side", "x", ["post", "pre"], "side ")
     with pytest.raises(MaskTypeError, match=r"`s0`: expected a str"):
         kit.text_input("s0", 3, "sentence ")
+
+
+def test_a_live_notebook_gets_vega_lite_and_the_book_gets_html(monkeypatch):
+    """JupyterLab prefers text/html over Vega-Lite; the snippet needs the book's Vega script,
+    which a notebook does not load, so a live kernel must not send the HTML."""
+    explorer = mask_explorer()
+    live = explorer._repr_mimebundle_()
+    assert "text/html" not in live and live["application/vnd.vegalite.v5+json"] == explorer.spec
+    monkeypatch.setattr(kit, "executed_in_batch", lambda: True)
+    book = explorer._repr_mimebundle_()
+    assert "application/vnd.vegalite.v5+json" not in book and 'class="vega-explorer"' in book["text/html"]
