@@ -54,7 +54,10 @@ def _originals(built_html):
 
 def _states(page, phone: bool):
     """Screenshots (PNG bytes) of the page in the states a reader puts it in."""
-    page.add_style_tag(content="*, *::before, *::after { transition: none !important; caret-color: transparent; }")
+    # Two loads of the same page differ where a code block's scrollbar is (Chromium fades it in
+    # and out: a 1 px line on every scrolling block at 390 px, dark), so scrollbars are hidden.
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; caret-color: transparent;"
+                               " scrollbar-width: none !important; }")
     page.evaluate("document.fonts.ready.then(() => true)")
     shots = {"top": page.screenshot(animations="disabled")}
     for button in page.locator(".solution.dropdown .toggle-button, .admonition.dropdown button").all():
@@ -91,6 +94,16 @@ def _difference(first: bytes, second: bytes) -> int:
     return 0 if box is None else (box[2] - box[0]) * (box[3] - box[1])
 
 
+def _differences(trimmed: list[dict], full: list[dict]) -> dict:
+    """state -> area of the states that no pair of loads (trimmed, full) draws alike (-1: sizes)."""
+    found = {}
+    for state in trimmed[0]:
+        areas = [_difference(t[state], f[state]) for t in trimmed for f in full]
+        if all(area < 0 or area > NOISE_PX2 for area in areas):
+            found[state] = max(areas) if min(areas) >= 0 else -1
+    return found
+
+
 def test_pages_load_the_trimmed_css(built_html):
     for name in PAGES:
         text = (built_html / name).read_text(encoding="utf-8")
@@ -102,26 +115,31 @@ def test_pages_load_the_trimmed_css(built_html):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_trimmed_css_draws_the_pages_as_the_full_css(browser, site, built_html, device, scheme):
+    def shoot(name: str, original: bool) -> dict:
+        context, page, visit = open_page(browser, site, name, viewport=VIEWPORTS[device], scheme=scheme)
+        try:
+            if original:   # load the page again, the theme's full CSS in place of the trimmed
+                page.route(USED_CSS, _originals(built_html))
+                page.reload(wait_until="networkidle")
+            shots = _states(page, device == "phone")
+            assert not visit.failed, visit.failed
+            return shots
+        finally:
+            context.close()
+
     problems = []
     for name in PAGES:
-        shots = []
-        for original in (False, True):
-            context, page, visit = open_page(browser, site, name, viewport=VIEWPORTS[device], scheme=scheme)
-            try:
-                if original:   # load the page again, the theme's full CSS and fonts in place of the trimmed
-                    page.route(USED_CSS, _originals(built_html))
-                    page.reload(wait_until="networkidle")
-                shots.append(_states(page, device == "phone"))
-                assert not visit.failed, visit.failed
-            finally:
-                context.close()
-        trimmed, full = shots
-        assert trimmed.keys() == full.keys(), (name, trimmed.keys(), full.keys())
-        for state in trimmed:
-            area = _difference(trimmed[state], full[state])
-            if area < 0 or area > NOISE_PX2:
-                problems.append(f"{name} ({device}, {scheme}, {state}): "
-                                + ("sizes differ" if area < 0 else f"differs in a {area} px² box"))
+        trimmed, full = [shoot(name, False)], [shoot(name, True)]
+        assert trimmed[0].keys() == full[0].keys(), (name, trimmed[0].keys(), full[0].keys())
+        if _differences(trimmed, full):
+            # Chromium draws the same page a pixel apart now and then (two loads of the trimmed
+            # page differed in a 1 px line under each scrolling code block at 390 px, dark):
+            # a difference counts only if it is there again in a second pair of loads
+            trimmed.append(shoot(name, False))
+            full.append(shoot(name, True))
+        for state, area in _differences(trimmed, full).items():
+            problems.append(f"{name} ({device}, {scheme}, {state}): "
+                            + ("sizes differ" if area < 0 else f"differs in a {area} px² box"))
     assert not problems, "\n".join(problems)
 
 
