@@ -77,6 +77,31 @@ def test_every_page_has_its_own_meta_description(built_html):
     assert not shared, f"pages share a description: {shared}"
 
 
+def test_only_the_search_page_loads_the_search_index(built_html):
+    """The theme loads the search index (about 140 kB) on every page for a search-as-you-type
+    box this book does not turn on; _ext/page_speed.py keeps it on search.html only."""
+    for page in pages(built_html):
+        name = str(page.relative_to(built_html))
+        scripts = [s.get("src", "") for s in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")("script")]
+        loads = any(s.split("?")[0].endswith("searchindex.js") for s in scripts)
+        assert loads == (name == "search.html"), f"{name}: loads searchindex.js: {loads}"
+
+
+@pytest.mark.browser
+def test_search_still_finds_the_chapters(browser, site):
+    """The search field sends the reader to search.html, which finds pages with the index."""
+    from conftest import open_page
+
+    context, page, visit = open_page(browser, site, "search.html?q=padding")
+    try:
+        page.wait_for_selector("#search-results ul.search li a", timeout=20000)
+        found = page.locator("#search-results ul.search li a").all_inner_texts()
+        assert any("Padding" in text for text in found), found
+        assert not visit.errors, visit.errors
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="module")
 def lighthouse_reports(built_html):
     reason = lighthouse.available()
