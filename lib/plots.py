@@ -205,9 +205,9 @@ def _cells(ax: Axes, matrix: np.ndarray, **mesh: Any) -> None:
 
 
 def _ticks(ax: Axes, rows: int, cols: int, row_labels, col_labels) -> None:
+    ax.tick_params(length=0)   # first: the ticks made next start with it, none is changed after
     ax.set_xticks(range(cols), col_labels if col_labels is not None else range(cols))
     ax.set_yticks(range(rows), row_labels if row_labels is not None else range(rows))
-    ax.tick_params(length=0)
     if col_labels is not None and any(len(str(label)) > 1 for label in col_labels):
         ax.tick_params(axis="x", labelrotation=45)
         for label in ax.get_xticklabels():
