@@ -20,7 +20,7 @@ cells) following the page's light or dark mode.
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> fig = plot_mask([[True, False]], row_labels=["q"], col_labels=["a", "b"], title="demo")
->>> [t.get_text() for t in fig.axes[0].texts]
+>>> mask_marks(fig.axes[0])   # the mark drawn in each cell, row by row
 ['✓', '·']
 >>> "prefers-color-scheme: dark" in themed_svg(fig)
 True
@@ -28,17 +28,23 @@ True
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path
+from matplotlib.textpath import TextPath
+from matplotlib.transforms import IdentityTransform
 
 from lib import checks
 from lib.checks import public_api
@@ -199,9 +205,9 @@ def _cells(ax: Axes, matrix: np.ndarray, **mesh: Any) -> None:
 
 
 def _ticks(ax: Axes, rows: int, cols: int, row_labels, col_labels) -> None:
+    ax.tick_params(length=0)   # first: the ticks made next start with it, none is changed after
     ax.set_xticks(range(cols), col_labels if col_labels is not None else range(cols))
     ax.set_yticks(range(rows), row_labels if row_labels is not None else range(rows))
-    ax.tick_params(length=0)
     if col_labels is not None and any(len(str(label)) > 1 for label in col_labels):
         ax.tick_params(axis="x", labelrotation=45)
         for label in ax.get_xticklabels():
@@ -220,24 +226,86 @@ def draw_mask(
     ylabel: str = "query position (T)",
     marks: bool = True,
 ) -> Axes:
-    """Draw a boolean matrix on ``ax``: dark ✓ = True (may attend), light · = False."""
+    """Draw a boolean matrix on ``ax``: dark ✓ = True (may attend), light · = False.
+
+    The marks are two collections of glyphs, not one text per cell: read them back with
+    :func:`mask_marks`.
+    """
     matrix = _as_matrix(mask, "mask", "mask", row_labels, col_labels).astype(bool)
     rows, cols = matrix.shape
     _cells(ax, matrix.astype(int), cmap=MASK_CMAP, vmin=0, vmax=1)
     _ticks(ax, rows, cols, row_labels, col_labels)
     if marks:
-        for i in range(rows):
-            for j in range(cols):
-                ax.text(
-                    j, i, TRUE_MARK if matrix[i, j] else FALSE_MARK,
-                    ha="center", va="center", fontsize=10,
-                    color="white" if matrix[i, j] else FALSE_MARK_COLOUR,
-                    in_layout=False,  # one glyph inside its cell (>= 0.3 inch): layout need not measure it
-                )
+        # One collection per kind of mark, its glyph stamped at every cell of that kind: Agg
+        # draws it as markers (one rasterisation), where a text per cell was laid out and
+        # drawn one by one (most of a live slider's redraw); SVG defines the glyph once.
+        rows_at, cols_at = np.indices(matrix.shape)
+        # the · outlined a little: its outline alone, unhinted, is fainter than the text it replaces
+        for value, mark, colour, outline in ((True, TRUE_MARK, "white", 0.0),
+                                             (False, FALSE_MARK, FALSE_MARK_COLOUR, 0.4)):
+            where = matrix == value
+            if not where.any():
+                continue
+            stamps = PathCollection(
+                [_mark_path(mark)], sizes=[1.0],   # the glyph in points, scaled to the figure's dpi
+                offsets=np.column_stack([cols_at[where], rows_at[where]]),
+                offset_transform=ax.transData, transform=IdentityTransform(),
+                facecolors=colour, edgecolors=colour if outline else "none", linewidths=outline,
+                zorder=3,
+                label=f"{_MARKS_LABEL}{mark}",
+            )
+            stamps.set_in_layout(False)   # each glyph lies inside its cell (>= 0.3 inch)
+            ax.add_collection(stamps, autolim=False)
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
+
+
+MARK_SIZE = 10.0
+"""Font size, in points, of the ✓ and · marks in the cells of a mask."""
+
+_MARKS_LABEL = "_mask marks "   # a leading underscore keeps it out of legends
+
+
+@functools.lru_cache(maxsize=16)
+def _glyph(mark: str, size: float, font: tuple) -> Path:
+    path = TextPath((0, 0), mark, size=size)
+    box = path.get_extents()
+    # centred on its ink, as a centred text is on its line: the mark sits in the middle of its cell
+    return path.transformed(mpl.transforms.Affine2D().translate(-(box.x0 + box.x1) / 2,
+                                                                -(box.y0 + box.y1) / 2))
+
+
+def _mark_path(mark: str) -> Path:
+    """The outline of ``mark`` in points (:data:`MARK_SIZE`), centred on (0, 0), in the current font."""
+    rc = mpl.rcParams
+    font = (tuple(rc["font.family"]), tuple(rc["font.sans-serif"]), rc["font.weight"])
+    return _glyph(mark, MARK_SIZE, font)
+
+
+@public_api
+def mask_marks(ax: Axes) -> list[str]:
+    """The mark (``✓`` or ``·``) drawn in each cell of the mask on ``ax`` by :func:`draw_mask`,
+    row by row (queries), left to right (keys); ``[]`` if it draws none.
+
+    Read from what is drawn: the position of every stamped glyph, so a cell drawn twice or
+    not at all shows up as a wrong list, not as the mask that was asked for.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig, ax = plt.subplots()
+    >>> mask_marks(draw_mask(ax, [[True, False], [False, True]]))
+    ['✓', '·', '·', '✓']
+    """
+    checks.instance_of(ax, "ax", Axes, "a matplotlib Axes")
+    cells = []
+    for collection in ax.collections:
+        label = str(collection.get_label())
+        if label.startswith(_MARKS_LABEL):
+            mark = label[len(_MARKS_LABEL):]
+            cells += [(float(y), float(x), mark) for x, y in collection.get_offsets()]
+    return [mark for _, _, mark in sorted(cells)]
 
 
 @public_api
@@ -422,7 +490,7 @@ def plot_outer(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> fig = plot_outer([True, False], [True, True, False])
-    >>> [t.get_text() for t in fig.axes[3].texts]   # the body: 2 queries x 3 keys
+    >>> mask_marks(fig.axes[3])   # the body: 2 queries x 3 keys
     ['✓', '✓', '·', '·', '·', '·']
     """
     column = _vector(query_mask, "query_mask")

@@ -176,9 +176,11 @@ def figure_png(figure: Figure, compress_level: int = 1) -> bytes:
     top, bottom = round(height - y1 - pad), round(height - y0 + pad)
     pixels = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     background = tuple(int(round(channel * 255)) for channel in figure.get_facecolor())
-    image = PILImage.new("RGBA", (right - left, bottom - top), background)
+    # on an opaque background every pixel is opaque: RGB, a quarter fewer bytes to compress
+    mode = "RGB" if background[3] == 255 else "RGBA"
+    image = PILImage.new(mode, (right - left, bottom - top), background[:len(mode)])
     inside = (max(left, 0), max(top, 0), min(right, width), min(bottom, height))
-    image.paste(pixels.crop(inside), (inside[0] - left, inside[1] - top))
+    image.paste(pixels.crop(inside).convert(mode), (inside[0] - left, inside[1] - top))
     buffer = io.BytesIO()
     image.save(buffer, format="png", compress_level=compress_level)
     return buffer.getvalue()

@@ -17,6 +17,7 @@ from lib.memory import mask_memory, memory_table
 from lib.plots import (
     draw_mask,
     draw_weights,
+    mask_marks,
     plot_broadcast,
     plot_mask,
     plot_masks,
@@ -37,6 +38,11 @@ def close_figures():
 
 
 def marks(ax) -> list[str]:
+    """The mark drawn in each cell of a mask panel, row by row (lib.plots.mask_marks)."""
+    return mask_marks(ax)
+
+
+def texts(ax) -> list[str]:
     return [text.get_text() for text in ax.texts]
 
 
@@ -48,6 +54,23 @@ def marks(ax) -> list[str]:
 def test_zero_one_masks_are_drawn_as_booleans(mask):
     fig = plot_mask(mask)
     assert marks(fig.axes[0]) == ["✓", "·"]
+
+
+def test_mask_marks_are_two_stamped_glyphs_not_a_text_per_cell():
+    """What keeps a live slider's redraw fast: a text per cell is laid out and drawn one by one
+    (most of the redraw), the marks are one collection per kind of mark instead."""
+    mask = np.tri(3, 12, 4).astype(bool)
+    ax = plot_mask(mask).axes[0]
+    assert len(ax.texts) == 0
+    stamps = [c for c in ax.collections if str(c.get_label()).startswith("_mask marks")]
+    assert sorted(str(c.get_label())[-1] for c in stamps) == ["·", "✓"]
+    assert sum(len(c.get_offsets()) for c in stamps) == mask.size
+    assert marks(ax) == ["✓" if value else "·" for value in mask.ravel()]
+
+
+def test_mask_marks_names_what_is_not_an_axes():
+    with pytest.raises(MaskTypeError, match="`ax`: expected a matplotlib Axes, received Figure"):
+        mask_marks(plot_mask([[True]]))
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -144,7 +167,7 @@ def test_plot_weights_draws_the_mask_and_every_head():
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles == ["attention mask", "head 0", "head 1"]
     assert marks(fig.axes[0]) == ["✓", "·", "✓", "✓"]
-    assert marks(fig.axes[2])[:4] == ["0", "1.00", "0.25", "0.75"]
+    assert texts(fig.axes[2])[:4] == ["0", "1.00", "0.25", "0.75"]
 
 
 # --- the pictures -----------------------------------------------------------------------------
@@ -158,7 +181,7 @@ def test_plot_broadcast_draws_the_stretch_and_the_and():
         assert len(fig.axes) == 3
         assert [ax.get_title().splitlines()[0] for ax in fig.axes] == [
             "query_mask (T, 1) = (3, 1)", "key_mask (1, S) = (1, 4)", "query_mask & key_mask"]
-        marks = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+        marks = [mask_marks(ax) for ax in fig.axes]
         expected_and = np.outer([1, 1, 0], [1, 0, 1, 1]).astype(bool).ravel()
         assert marks[2] == ["✓" if value else "·" for value in expected_and]
         assert marks[0] == ["✓"] * 8 + ["·"] * 4                       # rows copied across
@@ -173,9 +196,9 @@ def test_plot_outer_draws_the_margins_and_the_table():
     try:
         corner, top, left, body = fig.axes
         assert [t.get_text() for t in corner.texts] == ["&"]
-        assert [t.get_text() for t in top.texts] == ["✓", "✓", "·"]
-        assert [t.get_text() for t in left.texts] == ["✓", "·"]
-        assert [t.get_text() for t in body.texts] == ["✓", "✓", "·", "·", "·", "·"]
+        assert mask_marks(top) == ["✓", "✓", "·"]
+        assert mask_marks(left) == ["✓", "·"]
+        assert mask_marks(body) == ["✓", "✓", "·", "·", "·", "·"]
         assert top.get_title() == "demo"
     finally:
         plt.close(fig)

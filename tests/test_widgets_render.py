@@ -15,6 +15,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.transforms import Affine2D
 from PIL import Image
 
 from lib.errors import MaskError
@@ -118,19 +119,23 @@ def test_mask_marks_lie_inside_their_cells(figure):
     measuring them): that is only right while every mark lies inside its own cell."""
     fig = figure()
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
     checked = 0
     for ax in fig.axes:
-        for text in ax.texts:
-            if text.get_in_layout():
+        for stamps in ax.collections:
+            if not str(stamps.get_label()).startswith("_mask marks"):
                 continue
-            x, y = text.get_position()
-            (left, bottom), (right, top) = ax.transData.transform([(x - 0.5, y + 0.5),
-                                                                   (x + 0.5, y - 0.5)])
-            mark = text.get_window_extent(renderer)
-            assert left <= mark.x0 and mark.x1 <= right, (text.get_text(), mark, left, right)
-            assert bottom <= mark.y0 and mark.y1 <= top, (text.get_text(), mark, bottom, top)
-            checked += 1
+            assert not stamps.get_in_layout()
+            # the glyph as drawn: its outline scaled to pixels, then placed at each cell
+            glyph = stamps.get_paths()[0].transformed(Affine2D(stamps.get_transforms()[0]))
+            extent = glyph.get_extents()
+            for x, y in stamps.get_offsets():
+                (left, bottom), (right, top) = ax.transData.transform([(x - 0.5, y + 0.5),
+                                                                       (x + 0.5, y - 0.5)])
+                cx, cy = ax.transData.transform((x, y))
+                mark = extent.translated(cx, cy)
+                assert left <= mark.x0 and mark.x1 <= right, (stamps.get_label(), mark, left, right)
+                assert bottom <= mark.y0 and mark.y1 <= top, (stamps.get_label(), mark, bottom, top)
+                checked += 1
     assert checked > 0
 
 
