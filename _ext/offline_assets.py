@@ -8,11 +8,16 @@ declared" in the browser. The book does not use thebe (it would load thebe
 from unpkg and start kernels on Binder), so this extension removes thebe's
 scripts and stylesheet from every page.
 
-It also keeps pages light: the ipywidgets manager and the Vega bundle are
-loaded only by pages that use them.
+It also keeps pages light: the ipywidgets manager is loaded only by pages that use it, and
+the Vega bundle by none at first: pages with explorers name it, and their first explorer to
+near the viewport loads it.
 """
 
 from __future__ import annotations
+
+import html
+import zlib
+from pathlib import Path
 
 
 def _is_thebe(asset) -> bool:
@@ -31,24 +36,46 @@ def _named(asset, names: tuple[str, ...]) -> bool:
 
 
 def strip_unused_scripts(app, pagename, templatename, context, doctree) -> None:
-    """Drop thebe everywhere, and the widget and Vega scripts from pages that show neither.
+    """Drop thebe everywhere, the widget scripts from pages that show no widget, and the Vega
+    runtime from every page (pages with explorers name it for them to load, see below).
 
     The chapters hide their live-widget outputs in the book (they need a kernel), but
     MyST-NB still adds the widget manager (3.5 MB) to every page whose notebook saved
     widget state; the Vega runtime (0.4 MB) is only needed where an explorer is drawn.
     """
     body = context.get("body", "")
-    unused = ()
+    unused = VEGA_SCRIPTS   # never loaded at first: named in a meta tag instead (below)
     if "application/vnd.jupyter.widget-view+json" not in body:
         unused += WIDGET_SCRIPTS
-    if "vega-explorer" not in body:
-        unused += VEGA_SCRIPTS
+    if "vega-explorer" in body:
+        name_the_vega_runtime(app, context)
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [
                 asset for asset in context[key]
                 if not _is_thebe(asset) and not _named(asset, unused)
             ]
+
+
+def name_the_vega_runtime(app, context) -> None:
+    """Name the Vega runtime in ``<meta name="book-vega-runtime">`` instead of loading it.
+
+    An explorer loads the runtime (0.4 MB) itself when it first comes near the viewport
+    (``lib.explorer_kit``): loaded with the page, it competed with the text a phone shows
+    first, and Lighthouse counted it against the page's largest paint.
+    """
+    bundle = next((asset for asset in context.get("script_files", []) if _named(asset, VEGA_SCRIPTS)), None)
+    if bundle is None:
+        raise RuntimeError("a page shows an explorer but the Vega runtime is not among its scripts "
+                           "(html_js_files in _config.yml)")
+    name = str(getattr(bundle, "filename", bundle))
+    name = name if name.startswith("_static/") else f"_static/{name}"
+    url = context["pathto"](name, 1)
+    built = Path(app.outdir) / name
+    if built.is_file():   # a new bundle gets a new URL, as Sphinx's ?v= does for the other scripts
+        url += f"?v={zlib.crc32(built.read_bytes()):08x}"
+    context["metatags"] = (context.get("metatags") or "") + (
+        f'\n    <meta name="book-vega-runtime" content="{html.escape(url)}">')
 
 
 def setup(app):

@@ -231,6 +231,7 @@ def kernel_free_redraw() -> list[float]:
     with serve_book(HTML) as base, launch_chromium() as browser:
         page = browser.new_page()
         page.goto(f"{base}/chapters/05_logical_and.html", wait_until="networkidle")
+        page.locator(".vega-explorer").first.scroll_into_view_if_needed()   # it draws only then
         page.wait_for_selector(".vega-explorer[data-rendered=true]")
         low, high = page.evaluate(
             "() => { const s = document.querySelector('.vega-explorer input[type=range]');"

@@ -302,10 +302,30 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
     Array.prototype.slice.call(box.children).sort(function (a, b) { return rank(a) - rank(b); })
       .forEach(function (node) { box.appendChild(node); });
   }
+  var loading = null;
+  function runtime() {
+    // The Vega runtime, loaded once per page when the first explorer is about to be shown (the
+    // page names it in <meta name="book-vega-runtime">), so that it does not delay the page.
+    if (window.vega && window.vega.View) { return Promise.resolve(window.vega); }
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        var named = document.querySelector('meta[name="book-vega-runtime"]');
+        if (!named) { reject(new Error("the page names no Vega runtime")); return; }
+        var script = document.createElement("script");
+        script.src = named.getAttribute("content");
+        script.onload = function () {
+          if (window.vega && window.vega.View) { resolve(window.vega); } else { reject(new Error("no Vega")); }
+        };
+        script.onerror = function () { reject(new Error("could not load " + script.src)); };
+        document.head.appendChild(script);
+      });
+    }
+    return loading;
+  }
   return function (id, wide, narrow, datasets, placeholders) {
     var element = document.getElementById(id), view = null, layout = "wide";
     var values = {}, pending = 0;
-    var watcher = null;
+    var watcher = null, begun = false;
     var chart = element.querySelector(".explorer-chart");
     var notes = element.querySelector(".explorer-notes");
     if (!document.getElementById("vega-explorer-style")) {
@@ -372,12 +392,15 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
           element.setAttribute("data-rendered", "error");
         });
     }
-    function start() {
-      if (!window.vega || !window.vega.View) {
+    function begin() {
+      if (begun) { return; }
+      begun = true;
+      runtime().then(drawFirst, function () {
         chart.textContent = "This explorer needs the page's Vega script, which did not load.";
         element.setAttribute("data-rendered", "error");
-        return;
-      }
+      });
+    }
+    function drawFirst() {
       var width = element.clientWidth;
       draw(narrow && width < 360 ? "narrow" : "wide");
       window.addEventListener("resize", function () {
@@ -396,6 +419,20 @@ _EMBED_JS = r"""(window.bookExplorer = window.bookExplorer || (function () {
       }
       new MutationObserver(function () { draw(layout); })
         .observe(document.documentElement, {attributes: true, attributeFilter: ["data-theme"]});
+    }
+    function start() {
+      if (!window.IntersectionObserver) { begin(); return; }
+      // Drawn when it comes within a screen's height of the viewport, not at load: a page
+      // drawing all its explorers at once kept a phone's main thread busy for a second.
+      element.setAttribute("data-rendered", "waiting");
+      var near = new IntersectionObserver(function (entries) {
+        if (entries.some(function (entry) { return entry.isIntersecting; })) {
+          near.disconnect();
+          begin();
+        }
+      }, {rootMargin: "100% 0px"});
+      near.observe(element);
+      window.addEventListener("beforeprint", begin);
     }
     if (document.readyState === "loading") {
       document.addEventListener("DOMContentLoaded", start);

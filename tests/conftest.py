@@ -130,10 +130,19 @@ def open_page(browser, base: str, path: str, viewport: dict | None = None,
 
 
 def wait_for_explorers(page, timeout: float = 15000) -> int:
-    """Wait until every kernel-free explorer on the page has drawn; return how many there are."""
+    """Bring every kernel-free explorer on the page near the viewport, as a reader scrolling
+    through does (an explorer draws only then), wait until each has drawn, and scroll back to
+    the top; return how many there are."""
+    page.evaluate("""async () => {
+        for (const el of document.querySelectorAll('.vega-explorer')) {
+            el.scrollIntoView({block: 'center'});
+            await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+        }
+    }""")
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.vega-explorer'))"
         ".every(el => el.getAttribute('data-rendered') === 'true')",
         timeout=timeout,
     )
+    page.evaluate("window.scrollTo(0, 0)")
     return page.locator(".vega-explorer").count()

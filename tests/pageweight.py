@@ -1,7 +1,7 @@
 """What a built page weighs with everything it loads, as stored and gzip-compressed.
 
-Counted: the HTML, every script, stylesheet and image it references, and the icon fonts its
-Font Awesome classes make the browser fetch. Shared by ``tests/test_page_speed.py`` and
+Counted: the HTML, every script, stylesheet and image it references (with the Vega runtime its
+explorers load), and the icon fonts its Font Awesome classes make the browser fetch. Shared by ``tests/test_page_speed.py`` and
 ``bench/run.py``.
 """
 
@@ -30,8 +30,10 @@ def loaded_files(page: Path, html: Path) -> list[Path]:
     text = page.read_text(encoding="utf-8")
     soup = BeautifulSoup(text, "html.parser")
     found = [page]
-    for tag, attribute in (("script", "src"), ("link", "href"), ("img", "src")):
-        for element in soup.find_all(tag):
+    # the Vega runtime, which the page's explorers load when the first of them nears the viewport
+    named = soup.find_all("meta", attrs={"name": "book-vega-runtime"})
+    for tag, attribute in (("script", "src"), ("link", "href"), ("img", "src"), ("meta", "content")):
+        for element in (named if tag == "meta" else soup.find_all(tag)):
             value = element.get(attribute)
             if not value or value.startswith(("http", "data:", "#", "//")):
                 continue

@@ -89,6 +89,7 @@ class Probe:
         self.kind = kind
         self.element = page.locator(f'.vega-explorer[data-explorer="{kind}"]')
         assert self.element.count() == 1, f"expected one {kind} explorer on the page"
+        self.element.scroll_into_view_if_needed()   # an explorer draws when it nears the viewport
         self.settle()
 
     def settle(self) -> None:
@@ -583,6 +584,49 @@ def test_a_label_with_a_closing_script_tag_draws_as_text_in_the_page(browser, si
     assert labels == [f"{j} {w}" for j, w in enumerate(HOSTILE.split())]
     assert page.locator("h2#summary, section#summary h2").count() == 1, "the page after the explorer is gone"
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_an_explorer_loads_vega_and_draws_only_when_it_nears_the_viewport(browser, site, viewport):
+    """A page opens without the Vega runtime and without drawing its explorers (drawing them all
+    at load kept a phone busy for a second, Lighthouse counted the runtime against the largest
+    paint); scrolled near, an explorer loads the runtime, once, and draws."""
+    context, page, visit = open_page(browser, site, PAGES["causal"], viewport=viewport)
+    try:
+        fetched = []
+        page.on("request", lambda request: fetched.append(request.url) if "vega-bundle" in request.url else None)
+        element = page.locator(".vega-explorer")
+        assert element.count() == 1
+        below = page.evaluate("el => el.getBoundingClientRect().top / window.innerHeight", element.element_handle())
+        assert below > 2, f"the explorer is {below:.1f} screens down: too near the top to show the lazy start"
+        page.wait_for_timeout(300)   # time for a (wrong) eager start to show
+        assert element.get_attribute("data-rendered") == "waiting"
+        assert page.evaluate("() => typeof window.vega") == "undefined" and not fetched
+        page.evaluate("el => el.scrollIntoView({block: 'center'})", element.element_handle())
+        page.wait_for_function("el => el.getAttribute('data-rendered') === 'true'",
+                               arg=element.element_handle(), timeout=15000)
+        assert len(fetched) == 1, fetched
+        assert element.locator("svg").count() >= 1
+        assert not visit.errors and not visit.failed and not visit.console, (visit.errors, visit.failed, visit.console)
+    finally:
+        context.close()
+
+
+def test_a_page_with_explorers_names_the_vega_runtime_and_loads_it_with_nothing_else(built_html):
+    """Pages with explorers name the runtime in a meta tag (their explorers load it); no page
+    loads it with a script tag."""
+    from bs4 import BeautifulSoup
+
+    for path in sorted(set(PAGES.values())) + ["intro.html", "api.html"]:
+        soup = BeautifulSoup((built_html / path).read_text(encoding="utf-8"), "html.parser")
+        assert not [s for s in soup.find_all("script", src=True) if "vega-bundle" in s["src"]], path
+        named = soup.find_all("meta", attrs={"name": "book-vega-runtime"})
+        if path in PAGES.values():
+            assert len(named) == 1, path
+            target = (built_html / path).parent / named[0]["content"].split("?")[0]
+            assert target.resolve().is_file(), f"{path} names {named[0]['content']}, which is not in the build"
+        else:
+            assert not named, path
 
 
 # --- every explorer on a phone, and on a dark page -----------------------------------------------

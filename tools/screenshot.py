@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import launch_chromium, serve_book  # noqa: E402
-from conftest import open_page  # noqa: E402
+from conftest import open_page, wait_for_explorers  # noqa: E402
 
 REVIEW_PAGES = [
     "intro", "chapters/02_padding", "chapters/05_logical_and", "chapters/06_multihead_attention",
@@ -42,9 +42,7 @@ def shoot(browser, base: str, name: str, width: int, scheme: str, out: Path,
     context, page, _ = open_page(browser, base, f"{name}.html", viewport=viewport, scheme=scheme,
                                  device_scale_factor=2 if phone else 1)
     try:
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('.vega-explorer'))"
-            ".every(el => el.getAttribute('data-rendered') === 'true')", timeout=20000)
+        wait_for_explorers(page, timeout=20000)   # scrolls each into view: they draw only then
     except Exception as error:
         print(f"{name}: explorers did not all draw ({error.__class__.__name__})", file=sys.stderr)
     # lazy images (_ext/page_speed.py) load now, so a full-page shot shows every figure
