@@ -355,7 +355,8 @@ def recycling(figure: Figure | None) -> Iterator[None]:
 
     A live slider (:class:`lib.widgets.LiveFigure`) redraws this way: a new figure costs its
     axes, ticks and legend again at every value. ``figure`` is taken only if ``plot_mask``
-    drew it, under the same matplotlib settings, and it is no longer open in pyplot; else,
+    drew it, under the same matplotlib settings, nothing was added to it since, and it is no
+    longer open in pyplot; else,
     or if it is ``None``, ``plot_mask`` makes a new figure as always.
 
     >>> import matplotlib
@@ -375,6 +376,10 @@ def recycling(figure: Figure | None) -> Iterator[None]:
         _RECYCLED.reset(token)
 
 
+def _artist_count(figure: Figure) -> tuple[int, ...]:
+    return (len(figure.get_children()), *(len(ax.get_children()) for ax in figure.axes))
+
+
 def _recycled(kind: str) -> Figure | None:
     """The figure :func:`recycling` offers, if ``kind`` drew it and it can be drawn into again
     (taken once: a second figure in the same ``draw`` is a new one)."""
@@ -385,6 +390,8 @@ def _recycled(kind: str) -> Figure | None:
     made = getattr(figure, "_lib_plots_made", None)
     if made is None or made[0] != kind or made[1] != dict.copy(mpl.rcParams):
         return None   # not drawn by `kind`, or under other settings (colours, fonts, dpi)
+    if made[2] != _artist_count(figure):
+        return None   # something was added after `kind` drew it, which it would not remove
     if getattr(figure, "number", None) is not None and plt.fignum_exists(figure.number):
         return None   # still open: someone may show it
     if any(label.get_rotation() for label in figure.axes[0].get_xticklabels()):
@@ -415,7 +422,7 @@ def plot_mask(mask: Any, row_labels=None, col_labels=None, title: str = "", **kw
     draw_mask(ax, matrix, row_labels, col_labels, title, **kwargs)
     mask_legend(fig)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
-    fig._lib_plots_made = ("plot_mask", dict.copy(mpl.rcParams))
+    fig._lib_plots_made = ("plot_mask", dict.copy(mpl.rcParams), _artist_count(fig))
     return fig
 
 

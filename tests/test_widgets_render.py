@@ -194,6 +194,23 @@ def test_plot_mask_drawn_into_a_recycled_figure_is_the_picture_of_a_new_one():
     assert reused >= len(RECYCLED_CALLS) - 2   # all but the first and the one after rotated labels
 
 
+def test_a_figure_with_more_than_plot_mask_drew_is_not_recycled():
+    """A `draw` that adds to the figure (a note, another axes) gets a new figure each time:
+    plot_mask would not remove what it did not draw."""
+    from lib.plots import recycling
+
+    for add in (lambda fig: fig.axes[0].annotate("note", (0, 0)),
+                lambda fig: fig.add_axes((0, 0, 0.1, 0.1)),
+                lambda fig: fig.suptitle("a suptitle")):
+        previous = plot_mask(np.tri(2, 6).astype(bool))
+        add(previous)
+        plt.close(previous)
+        with recycling(previous):
+            figure = plot_mask(np.tri(2, 7).astype(bool))
+        assert figure is not previous
+        plt.close(figure)
+
+
 def test_live_figure_draws_every_value_into_one_figure():
     """What keeps a live slider's first visits fast: no new figure, axes and ticks per value."""
     from lib.widgets import length_slider, live_figure
