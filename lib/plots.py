@@ -28,16 +28,19 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -340,16 +343,79 @@ def _cell_size(columns: int, overhead: float, largest: float = 0.45, smallest: f
     return float(np.clip((COLUMN_WIDTH - overhead) / max(columns, 1), smallest, largest))
 
 
+_RECYCLED: contextvars.ContextVar[Figure | None] = contextvars.ContextVar("lib.plots.recycled",
+                                                                          default=None)
+
+
+@public_api
+@contextlib.contextmanager
+def recycling(figure: Figure | None) -> Iterator[None]:
+    """Inside it, the next :func:`plot_mask` may draw into ``figure``, a figure it drew before
+    and that was closed since, instead of making a new one; the picture is the same.
+
+    A live slider (:class:`lib.widgets.LiveFigure`) redraws this way: a new figure costs its
+    axes, ticks and legend again at every value. ``figure`` is taken only if ``plot_mask``
+    drew it, under the same matplotlib settings, and it is no longer open in pyplot; else,
+    or if it is ``None``, ``plot_mask`` makes a new figure as always.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> first = plot_mask([[True, False]]); plt.close(first)
+    >>> with recycling(first):
+    ...     second = plot_mask([[True, True, False]])
+    >>> second is first, mask_marks(second.axes[0])
+    (True, ['✓', '✓', '·'])
+    """
+    if figure is not None:
+        checks.instance_of(figure, "figure", Figure, "a matplotlib Figure or None")
+    token = _RECYCLED.set(figure)
+    try:
+        yield
+    finally:
+        _RECYCLED.reset(token)
+
+
+def _recycled(kind: str) -> Figure | None:
+    """The figure :func:`recycling` offers, if ``kind`` drew it and it can be drawn into again
+    (taken once: a second figure in the same ``draw`` is a new one)."""
+    figure = _RECYCLED.get()
+    if figure is None:
+        return None
+    _RECYCLED.set(None)
+    made = getattr(figure, "_lib_plots_made", None)
+    if made is None or made[0] != kind or made[1] != dict.copy(mpl.rcParams):
+        return None   # not drawn by `kind`, or under other settings (colours, fonts, dpi)
+    if getattr(figure, "number", None) is not None and plt.fignum_exists(figure.number):
+        return None   # still open: someone may show it
+    if any(label.get_rotation() for label in figure.axes[0].get_xticklabels()):
+        return None   # rotated labels: a new figure rather than undoing them
+    return figure
+
+
 @public_api
 def plot_mask(mask: Any, row_labels=None, col_labels=None, title: str = "", **kwargs) -> Figure:
-    """One mask in its own figure, with the legend."""
+    """One mask in its own figure, with the legend (drawn into a closed figure offered by
+    :func:`recycling`, if there is one)."""
     matrix = _as_matrix(mask, "mask")
     rows, cols = matrix.shape
     cell = _cell_size(cols, 2.2)
-    fig, ax = plt.subplots(figsize=(max(cell * cols + 2.2, 4.6), cell * rows + 1.9))
+    size = (max(cell * cols + 2.2, 4.6), cell * rows + 1.9)
+    fig = _recycled("plot_mask")
+    if fig is None:
+        fig, ax = plt.subplots(figsize=size)
+    else:   # back to what plt.subplots gives, keeping the axes and their ticks
+        ax = fig.axes[0]
+        FigureCanvasAgg(fig)   # plt.close left it a bare canvas, which cannot draw pixels
+        fig.set_size_inches(size)
+        for artist in [*ax.collections, *ax.patches, *ax.texts, *fig.legends]:
+            artist.remove()
+        rc = mpl.rcParams
+        fig.subplots_adjust(**{side: rc[f"figure.subplot.{side}"] for side in
+                               ("left", "right", "bottom", "top", "wspace", "hspace")})
     draw_mask(ax, matrix, row_labels, col_labels, title, **kwargs)
     mask_legend(fig)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig._lib_plots_made = ("plot_mask", dict.copy(mpl.rcParams))
     return fig
 
 

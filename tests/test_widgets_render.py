@@ -160,3 +160,61 @@ def test_live_figure_sends_the_picture_of_a_fresh_draw_for_every_value():
         printed, png = panel.render()
         assert png == figure_png(draw(value)), value
         plt.close("all")
+
+
+RECYCLED_CALLS = [   # one after the other, each drawn into the figure of the call before
+    dict(mask=np.tri(2, 6, 3).astype(bool), title="padding mask (2, 6)"),
+    dict(mask=np.tri(2, 12, 5).astype(bool), title="twelve keys"),
+    dict(mask=np.ones((3, 1), bool), row_labels=["a", "b", "c"], title="one key"),
+    dict(mask=np.tri(2, 4).astype(bool), col_labels=["the", "cat", "sat", "down"],
+         title="rotated labels"),                      # long labels: rotated
+    dict(mask=np.tri(2, 5).astype(bool), title="short labels again", marks=False),
+    dict(mask=np.tri(4, 4).astype(bool), xlabel="keys", ylabel="queries"),
+    dict(mask=np.tri(1, 7, 2).astype(bool), title="padding mask (1, 7)"),
+]
+
+
+def test_plot_mask_drawn_into_a_recycled_figure_is_the_picture_of_a_new_one():
+    """plot_mask keeps the axes, ticks and canvas of the figure `recycling` offers: nothing of
+    the last picture (cells, marks, labels, their rotation, the legend, the layout) may stay."""
+    from lib.plots import mask_marks, recycling
+
+    previous, reused = None, 0
+    for call in RECYCLED_CALLS:
+        with recycling(previous):
+            figure = plot_mask(**call)
+        reused += figure is previous
+        recycled = figure_png(figure)
+        plt.close(figure)
+        fresh_figure = plot_mask(**call)
+        assert recycled == figure_png(fresh_figure), call.get("title", call.get("xlabel"))
+        assert mask_marks(figure.axes[0]) == mask_marks(fresh_figure.axes[0])
+        plt.close(fresh_figure)
+        previous = figure
+    assert reused >= len(RECYCLED_CALLS) - 2   # all but the first and the one after rotated labels
+
+
+def test_live_figure_draws_every_value_into_one_figure():
+    """What keeps a live slider's first visits fast: no new figure, axes and ticks per value."""
+    from lib.widgets import length_slider, live_figure
+
+    drawn = []
+
+    def draw(padded_length):
+        mask = np.arange(padded_length)[np.newaxis, :] < np.array([[4], [2]])
+        drawn.append(plot_mask(mask, title=f"padding mask (2, {padded_length})"))
+        return drawn[-1]
+
+    panel = live_figure(draw, padded_length=length_slider("S", 6, 1, 12))
+    for value in (7, 12, 1, 6, 9):
+        panel.controls["padded_length"].value = value
+    assert panel.renders == 5 and len(drawn) == 5
+    assert all(figure is drawn[0] for figure in drawn)
+
+
+def test_recycling_refuses_what_is_not_a_figure():
+    from lib.plots import recycling
+
+    with pytest.raises(MaskError, match="`figure`: expected a matplotlib Figure or None, received str"):
+        with recycling("figure"):
+            pass
