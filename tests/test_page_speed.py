@@ -77,6 +77,16 @@ def test_every_page_has_its_own_meta_description(built_html):
     assert not shared, f"pages share a description: {shared}"
 
 
+def test_the_module_index_shows_no_png_toggles(built_html):
+    """Grouped under "lib", the module index got Sphinx's collapse toggles: 9 px PNGs that
+    Lighthouse's best practices mark as too small for a phone's screen (96 instead of 100).
+    ``modindex_common_prefix`` in _config.yml lists the modules without the group."""
+    soup = BeautifulSoup((built_html / "py-modindex.html").read_text(encoding="utf-8"), "html.parser")
+    assert len(soup.select("a[href*='#module-lib.']")) >= 20, "the module index lists lib's modules"
+    toggles = [img.get("src") for img in soup("img") if img.get("src", "").split("?")[0].endswith((".png", ".gif"))]
+    assert not toggles, f"py-modindex.html shows images {toggles}"
+
+
 def test_only_the_search_page_loads_the_search_index(built_html):
     """The theme loads the search index (about 140 kB) on every page for a search-as-you-type
     box this book does not turn on; _ext/page_speed.py keeps it on search.html only."""
