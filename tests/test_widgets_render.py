@@ -235,3 +235,21 @@ def test_recycling_refuses_what_is_not_a_figure():
     with pytest.raises(MaskError, match="`figure`: expected a matplotlib Figure or None, received str"):
         with recycling("figure"):
             pass
+
+
+@pytest.mark.parametrize("call", RECYCLED_CALLS + [
+    dict(mask=np.tri(2, 4).astype(bool), row_labels=["This is a very long sequence", "short"]),
+    dict(mask=np.tri(12, 12).astype(bool)),
+    dict(mask=np.tri(1, 12).astype(bool), xlabel="", ylabel=""),
+], ids=lambda call: "x".join(map(str, call["mask"].shape)) + " " + call.get("title", ""))
+def test_plot_mask_lays_out_as_tight_layout_does(call, monkeypatch):
+    """plot_mask measures its one axes once where tight_layout(rect=...) measures it twice:
+    the margins must be tight_layout's, to the last bit."""
+    import lib.plots
+
+    once = plot_mask(**call).subplotpars
+    monkeypatch.setattr(lib.plots, "_tight_layout_one_axes",
+                        lambda fig, ax, rect: fig.tight_layout(rect=rect))
+    twice = plot_mask(**call).subplotpars
+    sides = ("left", "right", "bottom", "top")
+    assert [getattr(once, side) for side in sides] == [getattr(twice, side) for side in sides]
