@@ -10,7 +10,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED        := 0
 export IPYTHONDIR            := $(CURDIR)/.ipython
 
-BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md references.md api.md constraints.txt .ipython/profile_default/ipython_kernel_config.py \
+BOOK_SOURCES := _config.yml _toc.yml intro.md pitfalls.md references.md api.md $(wildcard api/*.md) constraints.txt .ipython/profile_default/ipython_kernel_config.py \
                 $(wildcard chapters/*.md) $(wildcard lib/*.py) $(wildcard data/*) $(wildcard _ext/*.py) $(wildcard _ext/static/*)
 
 .PHONY: help setup book lint test test-extended test-live test-fast test-determinism test-archive lab serve clean bench \

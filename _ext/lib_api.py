@@ -1,15 +1,15 @@
-"""The API page documents every public module of ``lib``, including modules added later.
+"""The API pages document every public module of ``lib``, including modules added later.
 
-``api.md`` has one section per module, each an ``{eval-rst}`` block around an
-``automodule`` directive (in MyST Markdown a bare ``{automodule}`` fence would show
-autodoc's output as raw reST text). When a public module of ``lib`` (any module
-whose dotted name has no part starting with ``_``) has no section there yet, this
-extension appends one to the page's source before it is parsed, titled with the
-module's name, so a new module is never missing from the reference. Give it a
-proper section in ``api.md`` when you add it. It also keeps the build folder's path off
-the page (:func:`hide_build_paths`), and shows a docstring example that raises as the
-chapters show an error, type and message, without doctest's traceback header
-(:func:`brief_doctest_errors`).
+``api.md`` lists the modules; each has a page of its own, ``api/<module>.md``, an
+``{eval-rst}`` block around an ``automodule`` directive (in MyST Markdown a bare
+``{automodule}`` fence would show autodoc's output as raw reST text). When a public module
+of ``lib`` (any module whose dotted name has no part starting with ``_``) has no page yet,
+this extension appends a section for it to ``api.md``'s source before it is parsed,
+titled with the module's name, so a new module is never missing from the reference. Give
+it a page in ``api/`` (and a line in ``api.md`` and ``_toc.yml``) when you add it. It also
+keeps the build folder's path off the pages (:func:`hide_build_paths`), and shows a
+docstring example that raises as the chapters show an error, type and message, without
+doctest's traceback header (:func:`brief_doctest_errors`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
 API_DOCNAME = "api"
+API_FOLDER = "api"   # api/<module>.md: one page per module
+
+
+def is_api_page(docname: str) -> bool:
+    """``api`` (the list of modules) or one module's page, ``api/<module>``."""
+    return docname == API_DOCNAME or docname.startswith(f"{API_FOLDER}/")
 PACKAGE = "lib"
 
 SECTION = """
@@ -53,9 +59,12 @@ def documented_modules(text: str) -> set[str]:
 def add_missing_modules(app, docname: str, source: list[str]) -> None:
     if docname != API_DOCNAME:
         return
-    missing = [m for m in public_modules() if m not in documented_modules(source[0])]
+    documented = documented_modules(source[0])
+    for page in sorted((Path(app.srcdir) / API_FOLDER).glob("*.md")):
+        documented |= documented_modules(page.read_text(encoding="utf-8"))
+    missing = [m for m in public_modules() if m not in documented]
     for module in missing:
-        LOGGER.info("api: %s has no section in api.md; appending one", module)
+        LOGGER.info("api: %s has no page in api/; appending a section to api.md", module)
         source[0] += SECTION.format(module=module)
 
 
@@ -63,7 +72,7 @@ def hide_build_paths(app, doctree, docname: str) -> None:
     """On the API page, write the build folder's path as ``…``: a default value or a module
     constant that is a path (``PosixPath('/home/…/data/x.json')``) must not publish where
     the book was built."""
-    if docname != API_DOCNAME:
+    if not is_api_page(docname):
         return
     package = Path(__import__(PACKAGE).__file__).resolve().parent.parent
     roots = sorted({str(Path(app.srcdir).resolve()), str(package)}, key=len, reverse=True)
@@ -83,7 +92,7 @@ def brief_doctest_errors(app, doctree, docname: str) -> None:
     """On the API page, drop doctest's ``Traceback (most recent call last):`` and ``...``
     lines from examples that raise: the reader sees the exception's type and message, as
     in the chapters (the docstrings keep them, which doctest needs)."""
-    if docname != API_DOCNAME:
+    if not is_api_page(docname):
         return
     for block in list(doctree.findall(nodes.doctest_block)):
         text = block.astext()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from conftest import DESKTOP, PHONE, ROOT, all_pages, open_page, wait_for_explorers
+from conftest import DESKTOP, PHONE, ROOT, all_pages, open_page, toc_files, wait_for_explorers
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
@@ -207,28 +207,46 @@ def public_api() -> dict[str, list[str]]:
     return api
 
 
-def test_api_page_is_rendered_autodoc_with_every_public_name(browser, site):
+def api_pages() -> list[str]:
+    """The API's pages in the table of contents: the list of modules and one page per module."""
+    return [f"{name}.html" for name in toc_files() if name == "api" or name.startswith("api/")]
+
+
+def test_api_pages_are_rendered_autodoc_with_every_public_name(browser, site):
     api = public_api()
     assert sum(len(names) for names in api.values()) > 20, api   # lib found and imported
+    pages = api_pages()
+    assert len(pages) == len(api) + 1, f"one page per module and the list: {pages} for {sorted(api)}"
     context, page, _ = open_page(browser, site, "api.html")
-    text = page.inner_text("main")
-    raw = [marker for marker in (".. py:", ":module:", ".. automodule", "{automodule}", ":members:")
-           if marker in text]
-    assert not raw, f"the API page shows raw directive text: {raw}"
-    signatures = page.evaluate(
-        "() => Array.from(document.querySelectorAll('dl.py > dt.sig[id]')).map(dt => dt.id)")
-    modules = page.evaluate(
-        "() => Array.from(document.querySelectorAll('[id^=\"module-lib\"]')).map(e => e.id)")
+    listed = page.evaluate("() => Array.from(document.querySelectorAll('article a.reference.internal'))"
+                           ".map(a => a.getAttribute('href'))")
+    assert sorted(set(listed) & set(pages)) == sorted(pages[1:]), f"api.html should link every module's page: {listed}"
+    signatures, modules, examples, where = [], [], 0, {}
+    for path in pages:
+        page.goto(f"{site}/{path}", wait_until="load")
+        text = page.inner_text("main")
+        raw = [marker for marker in (".. py:", ":module:", ".. automodule", "{automodule}", ":members:")
+               if marker in text]
+        assert not raw, f"{path} shows raw directive text: {raw}"
+        found = page.evaluate("() => Array.from(document.querySelectorAll('[id^=\"module-lib\"]')).map(e => e.id)")
+        assert len(found) == (0 if path == "api.html" else 1), f"{path}: module sections {found}"
+        modules += found
+        where.update({module: path for module in found})
+        signatures += page.evaluate(
+            "() => Array.from(document.querySelectorAll('dl.py > dt.sig[id]')).map(dt => dt.id)")
+        examples += page.locator("main div.doctest").count()
     missing_modules = [m for m in api if f"module-{m}" not in modules]
-    assert not missing_modules, f"public modules without a section on the API page: {missing_modules}"
+    assert not missing_modules, f"public modules without a page: {missing_modules}"
+    misplaced = {m: p for m, p in where.items() if p != f"api/{m.removeprefix('module-lib.')}.html"}
+    assert not misplaced, f"modules documented on another module's page: {misplaced}"
     wanted = [f"{module}.{name}" for module, names in api.items() for name in names]
     missing = [name for name in wanted if name not in signatures]
     assert not missing, f"public functions and classes without a rendered signature: {missing}"
     assert len(signatures) >= len(wanted)
     # signatures carry their type hints, and the docstrings' examples are code blocks
+    page.goto(f"{site}/api/masks.html", wait_until="load")
     hinted = page.evaluate("() => document.getElementById('lib.masks.padding_mask').textContent")
     assert "token_ids" in hinted and "→" in hinted, hinted
-    examples = page.locator("main div.doctest").count()
     with_examples = sum(">>>" in (importlib.import_module(m).__doc__ or "") for m in api)
     assert examples >= with_examples, f"{examples} example blocks for {with_examples} modules with examples"
     context.close()

@@ -22,7 +22,7 @@ from conftest import open_page
 
 pytestmark = [pytest.mark.build, pytest.mark.browser]
 
-PAGES = ["chapters/13_mask_doctor.html", "api.html"]
+PAGES = ["chapters/13_mask_doctor.html", "api/doctor.html"]   # the API page with the most rules at work
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 # Chromium under load sometimes draws two loads of the same page a little apart: a scrollbar
 # fading (a 6 px² box at 390 px), a rounded corner's antialiasing, and a 1 px line along the
@@ -35,7 +35,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 FAINT, STRONG = 2, 48
 NOISE_PX2 = 64
 SLICE = 8000         # px: a full page is shot in slices this tall
-MAX_HEIGHT = 32000   # px of a page compared: all of chapter 13 (15600 px at 390), the API page's start
+MAX_HEIGHT = 32000   # px of a page compared: all of chapter 13 (15600 px at 390), of an API page's start
 USED_CSS = re.compile(r"\.used\.css(\?|$)")
 FONT = re.compile(r"(fa-(?:solid-900|regular-400|brands-400))\.woff2")
 

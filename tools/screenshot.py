@@ -30,7 +30,7 @@ from conftest import open_page, wait_for_explorers  # noqa: E402
 
 REVIEW_PAGES = [
     "intro", "chapters/02_padding", "chapters/05_logical_and", "chapters/06_multihead_attention",
-    "chapters/07_causal", "chapters/12_playground", "chapters/13_mask_doctor", "api",
+    "chapters/07_causal", "chapters/12_playground", "chapters/13_mask_doctor", "api", "api/masks",
 ]
 
 
