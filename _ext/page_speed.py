@@ -58,6 +58,8 @@ IMG = re.compile(r"<img\b[^>]*>")
 SEARCH_JS = re.compile(r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)">'
                        r"</script>")
 SCRIPT_SRC = re.compile(r'<script\b[^>]*\ssrc="([^"]+)"')
+# the Vega runtime, which a page's explorers load themselves (_ext/offline_assets.py)
+RUNTIME_META = re.compile(r'<meta name="book-vega-runtime" content="([^"]+)"')
 # stylesheets served as *.used.css (only the rules the book can match); glob patterns under _static
 PURGED_CSS = ("styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css", "sphinx-design.min.css",
               "mystnb.*.css")
@@ -264,7 +266,8 @@ def use_only_used_css(outdir: Path) -> None:
     # the words of every page and of every script a page loads (scripts add classes at run time)
     scripts: set[Path] = set()
     for page in pages:
-        for source in SCRIPT_SRC.findall(page.read_text(encoding="utf-8")):
+        text = page.read_text(encoding="utf-8")
+        for source in SCRIPT_SRC.findall(text) + RUNTIME_META.findall(text):
             path = (page.parent / html.unescape(source).split("?")[0]).resolve()
             if path.is_file():
                 scripts.add(path)

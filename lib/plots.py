@@ -273,6 +273,7 @@ _MARKS_LABEL = "_mask marks "   # a leading underscore keeps it out of legends
 
 @functools.lru_cache(maxsize=16)
 def _glyph(mark: str, size: float, font: tuple) -> Path:
+    # ``font`` is only part of the cache key: TextPath draws in the current rcParams' font
     path = TextPath((0, 0), mark, size=size)
     box = path.get_extents()
     # centred on its ink, as a centred text is on its line: the mark sits in the middle of its cell
@@ -356,8 +357,7 @@ def recycling(figure: Figure | None) -> Iterator[None]:
     A live slider (:class:`lib.widgets.LiveFigure`) redraws this way: a new figure costs its
     axes, ticks and legend again at every value. ``figure`` is taken only if ``plot_mask``
     drew it, under the same matplotlib settings, nothing was added to it since, and it is no
-    longer open in pyplot; else,
-    or if it is ``None``, ``plot_mask`` makes a new figure as always.
+    longer open in pyplot; else, or if it is ``None``, ``plot_mask`` makes a new figure as always.
 
     >>> import matplotlib
     >>> matplotlib.use("Agg")

@@ -101,15 +101,11 @@ class LiveFigure(widgets.VBox):
             figure = self.draw(**dict(key))
         png = None
         if figure is not None:
-            png = self._png(figure)
+            png = figure_png(figure)
             plt.close(figure)
             self._figure = figure
         self.renders += 1
         return printed.getvalue(), png
-
-    @staticmethod
-    def _png(figure: Figure) -> bytes:
-        return figure_png(figure)
 
     def redraw(self) -> None:
         """Clear the output and show the figure for the current values.
