@@ -27,6 +27,15 @@ setting). Sphinx reads the pages that need no execution first, then waits for ea
 notebook in the order they were started; the executed notebook goes into the cache, and
 MyST-NB finds it there.
 
+**Longest first.** Notebooks are started longest first, so that the two cores finish at
+about the same time instead of one waiting for a long notebook started last (on
+2026-12-01 the executions ended 1 to 3 s sooner than in table-of-contents order, which
+was already well balanced for this book). The expected seconds are the
+last measured ones: each execution's time is kept in ``.jupyter_cache/seconds.json``
+(beside the keyed folders, so it outlives a key change), and before any build has run
+``bench/notebook_seconds.json``, which ``make bench`` writes. A notebook without a
+measurement is started first; the order only changes speed, never an output.
+
 **Errors.** A cell error in any notebook fails the build: when Sphinx reaches a notebook
 that failed, the extension waits for every running execution and stops the build with
 every failing notebook's cell and traceback. Failed notebooks are not cached.
@@ -36,6 +45,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import json
 import multiprocessing
 import os
 import platform
@@ -53,6 +63,12 @@ KEY_INPUTS = ("lib", "data", "constraints.txt", ".ipython/profile_default/ipytho
 
 KEY_ENVIRONMENT = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "PYTHONHASHSEED")
 """Environment variables the kernels inherit that can change an output (the Makefile sets them)."""
+
+SECONDS_FILE = "seconds.json"
+"""In ``<build folder>/.jupyter_cache``: each notebook's last execution time, by docname."""
+
+BENCH_SECONDS = "bench/notebook_seconds.json"
+"""Relative to the book's root: the notebook times ``make bench`` measured, one after another."""
 
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 
@@ -108,6 +124,34 @@ def prune(build_dir: Path, keep: Path) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
+def _read_seconds(path: Path) -> dict[str, float]:
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): float(v) for k, v in found.items() if isinstance(v, (int, float))}
+
+
+def expected_seconds(root: Path, cache_folder: Path) -> dict[str, float]:
+    """Each notebook's last measured execution time, by docname: this build folder's own
+    measurements where it has them, else those of ``make bench``."""
+    return {**_read_seconds(Path(root) / BENCH_SECONDS),
+            **_read_seconds(Path(cache_folder).parent / SECONDS_FILE)}
+
+
+def longest_first(docnames: list[str], seconds: dict[str, float]) -> list[str]:
+    """``docnames`` sorted by expected time, longest first; unmeasured ones first of all, and
+    otherwise the given order.
+
+    >>> longest_first(["a", "b", "c", "d"], {"a": 5.0, "b": 9.0, "d": 5.0})
+    ['c', 'b', 'a', 'd']
+    """
+    rank = {name: index for index, name in enumerate(docnames)}
+    return sorted(docnames, key=lambda name: (-seconds.get(name, float("inf")), rank[name]))
+
+
 def toc_documents(toc_file: Path) -> list[str]:
     """Every document of a Jupyter Book ``_toc.yml`` (root first), without suffix, read by
     sphinx-external-toc, the parser Jupyter Book itself uses (as tests/conftest.py does)."""
@@ -153,6 +197,7 @@ class ParallelExecution:
         self.order: list[str] = []
         self.failures: dict[str, str] = {}
         self.pool = None
+        self.seconds_file = Path(config.nb_execution_cache_path).parent / SECONDS_FILE
         srcdir = Path(app.srcdir)
         toc_file = Path(getattr(config, "external_toc_path", "") or srcdir / "_toc.yml")
         if not toc_file.is_absolute():
@@ -174,6 +219,9 @@ class ParallelExecution:
         if not todo:
             logger.info(f"execution_cache: every notebook is in {config.nb_execution_cache_path}")
             return
+        seconds = expected_seconds(srcdir, Path(config.nb_execution_cache_path))
+        by_name = {item[0]: item for item in todo}
+        todo = [by_name[name] for name in longest_first(list(by_name), seconds)]
         jobs = max(1, min(int(os.environ.get("BOOK_JOBS") or os.cpu_count() or 1), len(todo)))
         logger.info(f"execution_cache: executing {len(todo)} notebook(s), {jobs} at a time, "
                     f"into {config.nb_execution_cache_path}")
@@ -227,6 +275,11 @@ class ParallelExecution:
             check_validity=False, overwrite=True,
         )
         logger.info(f"execution_cache: {docname} executed in {seconds:.1f} s")
+        measured = _read_seconds(self.seconds_file)
+        measured[docname] = round(seconds, 2)
+        self.seconds_file.parent.mkdir(parents=True, exist_ok=True)
+        self.seconds_file.write_text(json.dumps(measured, indent=1, sort_keys=True) + "\n",
+                                     encoding="utf-8")
 
     def close(self) -> None:
         if self.pool is not None:

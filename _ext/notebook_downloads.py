@@ -17,6 +17,7 @@ page's download menu links it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
@@ -91,9 +92,13 @@ def prepare_notebook(notebook, where: str):
     """Make a generated notebook fit to run on its own (changes ``notebook`` in place).
 
     The first code cell gets a guard that explains where ``lib`` comes from, and cells
-    folded on the page (tag ``hide-input``) start folded in JupyterLab too.
+    folded on the page (tag ``hide-input``) start folded in JupyterLab too. Cell ids are
+    numbered (``cell-0``, ``cell-1``, ...) instead of random, so the same chapter gives the
+    same notebook, and the same archive, in every build.
     """
     notebook.metadata.pop("jupytext", None)  # a plain notebook, not paired with the .md
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     if code_cells:
         code_cells[0].source = GUARD.format(where=where) + code_cells[0].source
@@ -167,6 +172,24 @@ def build_wheel(root: Path, into: Path) -> Path:
     return wheels[0]
 
 
+def wheel_bytes(root: Path) -> tuple[str, bytes]:
+    """The file name and content of ``lib``'s wheel."""
+    with tempfile.TemporaryDirectory() as scratch:
+        wheel = build_wheel(root, Path(scratch))
+        return wheel.name, wheel.read_bytes()
+
+
+def start_wheel(app) -> None:
+    """Build the wheel in the background while the notebooks run (pip takes about 0.7 s, which
+    the end of a build would otherwise wait for); :func:`write_archive` collects it."""
+    root = Path(app.confdir)
+    if app.builder.format != "html" or not ((root / "pyproject.toml").is_file() and (root / "lib").is_dir()):
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="book-wheel")
+    app._book_wheel = pool.submit(wheel_bytes, root)
+    pool.shutdown(wait=False)
+
+
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     """Add a file with a fixed date, so the same inputs give the same archive."""
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
@@ -190,19 +213,19 @@ def write_archive(app, exception) -> None:
             notebooks[f"notebooks/{Path(pagename).name}.ipynb"] = path.read_bytes()
     if not notebooks:
         return
-    with tempfile.TemporaryDirectory() as scratch:
-        wheel = build_wheel(root, Path(scratch))
-        wheel_name = f"wheels/{wheel.name}"  # in the archive
-        files = {
-            "README.md": README.encode(),
-            "requirements.txt": notebook_requirements(
-                (root / "requirements.txt").read_text(encoding="utf-8"), f"./{wheel_name}").encode(),
-            "constraints.txt": (root / "constraints.txt").read_bytes(),
-            **({"requirements-nodeps.txt": (root / "requirements-nodeps.txt").read_bytes()}
-               if (root / "requirements-nodeps.txt").is_file() else {}),
-            wheel_name: wheel.read_bytes(),
-            **notebooks,
-        }
+    started = getattr(app, "_book_wheel", None)
+    name, data = started.result() if started is not None else wheel_bytes(root)
+    wheel_name = f"wheels/{name}"  # in the archive
+    files = {
+        "README.md": README.encode(),
+        "requirements.txt": notebook_requirements(
+            (root / "requirements.txt").read_text(encoding="utf-8"), f"./{wheel_name}").encode(),
+        "constraints.txt": (root / "constraints.txt").read_bytes(),
+        **({"requirements-nodeps.txt": (root / "requirements-nodeps.txt").read_bytes()}
+           if (root / "requirements-nodeps.txt").is_file() else {}),
+        wheel_name: data,
+        **notebooks,
+    }
     target = outdir / ARCHIVE
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w") as archive:
@@ -215,5 +238,6 @@ def setup(app):
     # before it, and the archive entry is added to the finished menu after it.
     app.connect("html-page-context", write_notebook, priority=400)
     app.connect("html-page-context", add_archive_button, priority=600)
+    app.connect("builder-inited", start_wheel)
     app.connect("build-finished", write_archive)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.1"}

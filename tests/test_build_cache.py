@@ -146,6 +146,32 @@ def test_only_what_changed_runs_again_and_a_change_in_lib_runs_everything(tmp_pa
     assert json.dumps(executed.cells[-1].outputs).count("value=12") == 1
 
 
+def test_the_longest_notebooks_start_first_and_their_times_are_kept(tmp_path):
+    """With two workers and three notebooks, the one expected to take longest starts in the
+    first pair even when it is last in the table of contents (in the order of the table of
+    contents it would start last, after `a` or `b` finished)."""
+    src = make_book(tmp_path, sleep=3.0)
+    (src / "bench").mkdir()
+    (src / "bench" / "notebook_seconds.json").write_text(json.dumps({"a": 1.0, "b": 9.0, "c": 8.0}))
+    ok(build(src, jobs=2))
+    found = outputs(src)
+    first_end = min(found["b"]["end"], found["c"]["end"])
+    assert found["b"]["start"] < first_end and found["c"]["start"] < first_end, \
+        f"b and c (expected 9 s and 8 s) did not start before a (1 s): {found}"
+    assert found["a"]["start"] >= first_end - 0.5, f"a started alongside the longer ones: {found}"
+    seconds = json.loads((src.parent / "out/_build/.jupyter_cache/seconds.json").read_text())
+    assert set(seconds) == {"a", "b", "c"} and all(3.0 <= t < 60 for t in seconds.values()), seconds
+
+    # a measurement of this build folder wins over bench's estimate: `a` is now the longest
+    seconds["a"] = 20.0
+    (src.parent / "out/_build/.jupyter_cache/seconds.json").write_text(json.dumps(seconds))
+    (src / "lib" / "value.txt").write_text("2\n")        # a new key: all three run again
+    ok(build(src, jobs=2))
+    found = outputs(src)
+    assert found["a"]["start"] < min(o["end"] for o in found.values()), \
+        f"a, measured longest in this build folder, did not start in the first pair: {found}"
+
+
 SPLIT_PRINT = """import time
 print("first line")
 time.sleep(2)   # longer than ipykernel's 0.2 s flush interval: two stream messages

@@ -58,20 +58,28 @@ def text_outputs(path: Path) -> dict[int, tuple[str, list[tuple[str, str]]]]:
     return found
 
 
-@pytest.mark.timeout(2700)
-def test_a_second_build_gives_identical_text_outputs(built_html, tmp_path):
-    first = built_html.parent / "jupyter_execute"
-    notebooks = sorted(first.rglob("*.ipynb"))
-    assert notebooks, f"expected executed notebooks in {first}"
+@pytest.fixture(scope="module")
+def second_build(built_html, tmp_path_factory) -> tuple[Path, str]:
+    """A second, independent build of the book: (its output folder, its log)."""
+    out = tmp_path_factory.mktemp("second_build")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0",
            "IPYTHONDIR": str(ROOT / ".ipython")}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
-         "--path-output", str(tmp_path), "--warningiserror", "--keep-going"],
+         "--path-output", str(out), "--warningiserror", "--keep-going"],
         capture_output=True, text=True, env=env, timeout=2400,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    executed = re.search(r"execution_cache: executing (\d+) notebook", result.stdout)
+    return out, result.stdout
+
+
+@pytest.mark.timeout(2700)
+def test_a_second_build_gives_identical_text_outputs(built_html, second_build):
+    tmp_path, log = second_build
+    first = built_html.parent / "jupyter_execute"
+    notebooks = sorted(first.rglob("*.ipynb"))
+    assert notebooks, f"expected executed notebooks in {first}"
+    executed = re.search(r"execution_cache: executing (\d+) notebook", log)
     assert executed and int(executed[1]) == len(notebooks), (
         f"the second build did not execute all {len(notebooks)} notebooks again: "
         + (executed[0] if executed else "no execution reported"))
@@ -91,3 +99,20 @@ def test_a_second_build_gives_identical_text_outputs(built_html, tmp_path):
                     f"  second: {str(second_texts)[:400]}"
                 )
     assert not differences, "outputs differ between two builds:\n" + "\n".join(differences)
+
+
+@pytest.mark.timeout(2700)
+def test_a_second_build_gives_the_same_notebook_archive(built_html, second_build):
+    """The "all notebooks" archive (_ext/notebook_downloads.py) is byte for byte the same:
+    fixed dates in the zip and the wheel, and numbered rather than random cell ids."""
+    relative = Path("notebooks") / "attention-masks-notebooks.zip"
+    first = (built_html / relative).read_bytes()
+    again = (second_build[0] / "_build" / "html" / relative).read_bytes()
+    if first != again:
+        import io
+        import zipfile
+
+        a, b = zipfile.ZipFile(io.BytesIO(first)), zipfile.ZipFile(io.BytesIO(again))
+        differ = [n for n in sorted(set(a.namelist()) | set(b.namelist()))
+                  if n not in a.namelist() or n not in b.namelist() or a.read(n) != b.read(n)]
+        pytest.fail(f"the archives of two builds differ in: {differ}")
