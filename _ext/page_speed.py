@@ -24,6 +24,11 @@ pages an incremental build did not rewrite are simply left as they are):
   notebook's widget state (random model ids, up to 300 kB) was still written into the page.
   Pages that show no widget view do not carry it.
 
+- **A checksum on every asset link.** Sphinx adds ``?v=<checksum>`` to the stylesheets and
+  scripts it links, so a browser never keeps a changed one from its cache, but not to those
+  a template hard-codes (the search page's ``searchtools.js``) or a file that is copied only
+  after the pages are written (sphinx-exercise's ``exercise.css``: a clean build linked it
+  bare, a rebuild with a checksum). Those get one here (:func:`add_checksums`).
 - **Colours from the first paint.** The theme's first script in ``<head>`` sets
   ``data-theme`` to the stored mode, ``"auto"`` on a first visit, and only its deferred
   script turns ``"auto"`` into ``"light"`` or ``"dark"``. Until then no colour variable is
@@ -222,6 +227,22 @@ def fix_math(text: str) -> str:
 
 # --- the whole page ------------------------------------------------------------------------
 
+UNVERSIONED_ASSET = re.compile(r'((?:href|src)=")([^"?#]*_static/[^"?#]+\.(?:css|js))"')
+
+
+def add_checksums(text: str, page: Path) -> str:
+    """Give every ``_static`` stylesheet or script linked without a query a ``?v=`` checksum of
+    its content (links that have one are left as they are, so this is idempotent)."""
+
+    def versioned(match):
+        path = (page.parent / html.unescape(match[2])).resolve()
+        if not path.is_file():
+            return match[0]
+        return f'{match[1]}{match[2]}?v={hashlib.sha1(path.read_bytes()).hexdigest()[:8]}"'
+
+    return UNVERSIONED_ASSET.sub(versioned, text)
+
+
 def process_page(text: str, page: Path, outdir: Path) -> str:
     text = FONTAWESOME_JS.sub("", text)
     if page.name != "search.html" or page.parent != outdir:
@@ -229,6 +250,7 @@ def process_page(text: str, page: Path, outdir: Path) -> str:
     if "application/vnd.jupyter.widget-view+json" not in text:
         text = WIDGET_STATE.sub("", text)
     text = fix_math(text)
+    text = add_checksums(text, page)
     return fix_images(text, page, outdir)
 
 

@@ -6,7 +6,7 @@ Every check in ``lib`` (they all live in :mod:`lib.checks`) raises a
 
 1. the precise cause, on the first line, in the form Keras uses: which
    argument, what was expected and what was received
-   (``` `token_ids`: expected ..., received ...```), followed by a hint where
+   (```token_ids`: expected ..., received ...``), followed by a hint where
    one helps;
 2. the context: the ``lib`` call it happened in, with the arguments as they
    were received (added by :func:`lib.checks.public_api` as the error leaves

@@ -11,6 +11,7 @@ and are reported by ``make bench`` on every page instead.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import lighthouse
 import pytest
@@ -216,3 +217,25 @@ def test_pages_do_not_shift_while_they_load_on_a_phone(browser, site, path, view
     finally:
         context.close()
     assert sum(shifts) < 0.1, f"{path}: layout shifts {shifts} add up to {sum(shifts):.3f}"
+
+
+def _unversioned_assets(html: Path) -> list[str]:
+    found = []
+    for page in pages(html):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        links = [tag.get("href", "") for tag in soup("link", rel="stylesheet")]
+        links += [tag.get("src", "") for tag in soup("script") if tag.get("src")]
+        for link in links:
+            if "_static/" in link and not re.search(r"\?(v|digest)=\w+", link):
+                found.append(f"{page.relative_to(html)}: {link}")
+    return found
+
+
+def test_every_stylesheet_and_script_carries_its_checksum(built_html):
+    """Each page links the book's stylesheets and scripts with a ``?v=`` (or the theme's
+    ``?digest=``) checksum, so a browser never keeps a changed file from its cache, and a clean
+    build writes the same links as a rebuild (sphinx-exercise's stylesheet, copied after the
+    pages are written, had one only in a rebuild; the search page's scripts never had one).
+    ``page_speed.add_checksums`` adds the missing ones."""
+    missing = _unversioned_assets(built_html)
+    assert not missing, f"{len(missing)} links without a checksum, e.g. {missing[:5]}"
