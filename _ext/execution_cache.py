@@ -347,6 +347,19 @@ def _build_finished(app, exception) -> None:
         execution.close()
 
 
+def _skip_the_last_collection(app, exception) -> None:
+    """Let the build's process end without collecting its objects one last time.
+
+    Reading the API pages imports ``lib`` and with it TensorFlow, Keras and Altair: millions
+    of objects, which the interpreter's final garbage collection walked for about 1.5 s after
+    the build was done (measured: 1.6 s to exit after importing ``lib``, 0.2 s with this).
+    :func:`gc.freeze` takes the objects alive now out of every later collection; objects made
+    after it are still collected, and ``atexit`` handlers (temporary folders) still run."""
+    import gc
+
+    gc.freeze()
+
+
 def setup(app):
     # "env": a different value makes Sphinx read every page again.
     app.add_config_value("book_extensions_key", "", "env", str)
@@ -355,4 +368,5 @@ def setup(app):
     app.connect("source-read", _source_read, priority=100)
     app.connect("doctree-read", _write_executed_notebook)
     app.connect("build-finished", _build_finished)
+    app.connect("build-finished", _skip_the_last_collection, priority=999)
     return {"parallel_read_safe": False, "parallel_write_safe": True, "version": "1.0"}
