@@ -239,3 +239,30 @@ def test_every_stylesheet_and_script_carries_its_checksum(built_html):
     ``page_speed.add_checksums`` adds the missing ones."""
     missing = _unversioned_assets(built_html)
     assert not missing, f"{len(missing)} links without a checksum, e.g. {missing[:5]}"
+
+
+@pytest.mark.browser
+def test_the_readers_choice_of_colours_is_kept_from_the_first_paint(browser, site):
+    """A reader whose system prefers dark picks light with the theme's button: the next page is
+    light from its first paint (the head script honours the stored mode; the theme's own script
+    is held back on that page), and "auto" follows the system again."""
+    context = browser.new_context(viewport=PHONE, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/intro.html", wait_until="load")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        button = page.locator("button.theme-switch-button:visible").first
+        for _ in range(3):  # the button cycles auto -> light -> dark -> auto
+            if page.evaluate("document.documentElement.dataset.mode") == "light":
+                break
+            button.click()
+        assert page.evaluate("document.documentElement.dataset.mode") == "light"
+        context.route("**/pydata-sphinx-theme.js*", lambda route, request: route.abort())
+        page.goto(f"{site}/chapters/05_logical_and.html", wait_until="load")
+        assert page.evaluate("document.documentElement.dataset.theme") == "light", \
+            "the stored choice 'light' is not applied before the theme's script runs"
+        page.evaluate("localStorage.setItem('mode', 'auto')")
+        page.reload(wait_until="load")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    finally:
+        context.close()
