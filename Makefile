@@ -76,14 +76,14 @@ test: setup lint $(BUILD)/.built
 
 # The sliders in a live JupyterLab (chapters 2 and 12): a fresh JupyterLab per chapter, with every
 # Jupyter folder in a temporary one, Run All, a slider moved, the figure redrawn. Needs only .venv,
-# not the built book. About 5-6 minutes on the shared machine, so not in make test; .ci/run calls
+# not the built book. Under a minute on a quiet 2-core machine, 5-6 minutes on a busy one, so not in make test; .ci/run calls
 # it. (Its flakiness on 2026-11-30, Run All executing no cell, was the test clicking Run All
 # before the notebook had a kernel: see tests/test_live_notebook.py.)
 test-live: setup
 	$(BIN)/python -m pytest -m live
 
 # The build machinery (parallel and cached execution, a failing cell fails the build: small
-# books built in temporary folders). About 5 minutes, so not in make test; .ci/run calls it.
+# books built in temporary folders). About 3 minutes quiet, 5 busy, so not in make test; .ci/run calls it.
 test-extended: setup $(BUILD)/.built
 	$(BIN)/python -m pytest -m extended
 
