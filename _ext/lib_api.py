@@ -9,7 +9,8 @@ titled with the module's name, so a new module is never missing from the referen
 it a page in ``api/`` (and a line in ``api.md`` and ``_toc.yml``) when you add it. It also
 keeps the build folder's path off the pages (:func:`hide_build_paths`), and shows a
 docstring example that raises as the chapters show an error, type and message, without
-doctest's traceback header (:func:`brief_doctest_errors`).
+doctest's traceback header (:func:`brief_doctest_errors`). The docstring of an attribute,
+constant or property is shown as written (:func:`keep_attribute_docstrings`).
 """
 
 from __future__ import annotations
@@ -131,7 +132,32 @@ def evaluate_f_string_defaults(app, what, name, obj, options, signature, return_
     return F_STRING_DEFAULT.sub(value, signature), return_annotation
 
 
+ATTRIBUTE_KINDS = ("attribute", "data", "property")
+
+
+def keep_attribute_docstrings(app, what, name, obj, options, lines) -> None:
+    """Before napoleon (priority 400): remember an attribute's, constant's or property's
+    docstring, which :func:`restore_attribute_docstrings` puts back after napoleon.
+
+    Napoleon reads the first line of such a docstring as ``type: description`` when it holds
+    a colon, so ``"The layer computed a mask at all (``False``: it attended everywhere)."``
+    became the description "it attended everywhere)." under a "Type:" field holding the
+    sentence's start, on about 20 entries of the API pages. ``lib``'s types are its
+    annotations, which autodoc shows anyway, so these docstrings are shown as written."""
+    if what in ATTRIBUTE_KINDS:
+        app.env.temp_data.setdefault("book_attribute_docstrings", {})[name] = list(lines)
+
+
+def restore_attribute_docstrings(app, what, name, obj, options, lines) -> None:
+    """After napoleon (priority 600): the docstring :func:`keep_attribute_docstrings` kept."""
+    kept = app.env.temp_data.get("book_attribute_docstrings", {})
+    if what in ATTRIBUTE_KINDS and name in kept:
+        lines[:] = kept.pop(name)
+
+
 def setup(app):
+    app.connect("autodoc-process-docstring", keep_attribute_docstrings, priority=400)
+    app.connect("autodoc-process-docstring", restore_attribute_docstrings, priority=600)
     app.connect("source-read", add_missing_modules)
     app.connect("autodoc-process-signature", evaluate_f_string_defaults)
     app.connect("doctree-resolved", hide_build_paths)

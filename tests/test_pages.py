@@ -105,7 +105,8 @@ COLLECT = """async (view) => {
   }
   // what runs past the right edge of the viewport
   const selector = 'article img, article figure, .vega-explorer, .vega-explorer svg, '
-                 + '.vega-explorer canvas, article h1, article h2, article h3';
+                 + '.vega-explorer canvas, article h1, article h2, article h3, '
+                 + '.prev-next-area a, .prev-next-area a > i';
   for (const e of document.querySelectorAll(selector)) {
     const r = e.getBoundingClientRect();
     if (r.width > 0 && r.right > window.innerWidth + 1) {
@@ -250,6 +251,32 @@ def test_api_pages_are_rendered_autodoc_with_every_public_name(browser, site):
     with_examples = sum(">>>" in (importlib.import_module(m).__doc__ or "") for m in api)
     assert examples >= with_examples, f"{examples} example blocks for {with_examples} modules with examples"
     context.close()
+
+
+def test_attribute_docstrings_are_shown_as_written(built_html):
+    """Napoleon read an attribute's first docstring line with a colon as ``type: description``:
+    "The layer computed a mask at all (``False``: it attended everywhere)." showed as the
+    description "it attended everywhere)." under a "Type:" field (about 20 entries). Every
+    documented attribute, constant and property shows its whole first line, and none has a
+    "Type:" field (lib's types are its annotations, shown in the signature)."""
+    from bs4 import BeautifulSoup
+
+    problems, checked = [], 0
+    for path in api_pages():
+        soup = BeautifulSoup((built_html / path).read_text(encoding="utf-8"), "html.parser")
+        for entry in soup.select("dl.py.attribute, dl.py.data, dl.py.property"):
+            checked += 1
+            name = entry.dt.get("id", "?")
+            fields = [dt.get_text(strip=True) for dt in entry.select("dd > dl.field-list > dt")]
+            if any(field.startswith("Type") for field in fields):
+                problems.append(f"{path} {name}: a 'Type:' field {fields}")
+    assert checked >= 20, f"only {checked} attributes found on the API pages"
+    html = (built_html / "api" / "doctor.html").read_text(encoding="utf-8")
+    entry = BeautifulSoup(html, "html.parser").find(id="lib.doctor.LayerRow.mask_applied").parent
+    shown = " ".join(entry.dd.get_text(" ", strip=True).split())
+    assert shown.startswith("The layer computed a mask at all") and "attended everywhere" in shown, \
+        f"LayerRow.mask_applied (lib/doctor.py) shows {shown!r}"
+    assert not problems, "\n".join(problems)
 
 
 # --- the page's frame ---------------------------------------------------------------------------
